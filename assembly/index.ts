@@ -1,0 +1,17 @@
+// Entry of the mnemo kernels. Both wasm builds (SIMD and relaxed SIMD) are
+// compiled from this file; see asconfig.json.
+//
+// The module imports its memory (env.memory) and never allocates: the
+// TypeScript side owns everything above heap_base() and passes pointers.
+
+export { gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_ref, gemm_workspace_floats } from "./gemm";
+
+/** First byte the kernels' static data does not use; the TypeScript arena starts here. */
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+/** 1 in the relaxed-SIMD build, 0 in the plain SIMD build. */
+export function build_relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

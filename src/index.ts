@@ -1,0 +1,15 @@
+// mnemo: recurrent language models on WebAssembly SIMD.
+// This is the portable entry (browsers, workers, workerd, Deno, Bun). Node
+// resolves 'mnemo' to ./node.js, which adds reading the wasm from disk.
+
+export { init, Runtime, type InitOptions } from './runtime.js';
+export { Tensor, shapeSize, type Shape } from './tensor.js';
+export { gemm, matmul, type GemmOptions } from './gemm.js';
+export { Arena, ALIGN } from './arena.js';
+export {
+  MnemoError, ShapeError, OutOfMemoryError, WasmLoadError, UnsupportedRuntimeError, DisposedError,
+} from './errors.js';
+export {
+  loadKernels, chooseBuild, defaultWasmUrl, hasSimd, hasRelaxedSimd,
+  type BuildName, type KernelExports, type LoadOptions, type LoadedKernels, type WasmSource, type WasmSources,
+} from '../bindings/loader.js';

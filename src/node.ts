@@ -1,0 +1,15 @@
+// The Node entry of mnemo: everything of the portable entry, with an init()
+// that reads the wasm from the package on disk and enables relaxed SIMD on
+// Node 20. Node resolves `import 'mnemo'` here through the exports map.
+
+import { enableRelaxedSimd, readPackageWasm } from '../bindings/node.js';
+import { init as initPortable, type InitOptions, type Runtime } from './runtime.js';
+
+export * from './index.js';
+export { enableRelaxedSimd } from '../bindings/node.js';
+
+/** As the portable init(), but the default wasm source is the package's files, read with node:fs. */
+export async function init(options: InitOptions = {}): Promise<Runtime> {
+  if (options.build !== 'simd') enableRelaxedSimd();
+  return initPortable({ ...options, wasm: options.wasm ?? await readPackageWasm() });
+}

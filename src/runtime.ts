@@ -1,0 +1,130 @@
+// A Runtime is one instance of the kernels on one WebAssembly.Memory, with the
+// arena that places every tensor in that memory. Everything a model holds —
+// parameters, gradients, optimizer state, activations, scratch — lives here.
+
+import { loadKernels, type BuildName, type KernelExports, type LoadOptions } from '../bindings/loader.js';
+import { Arena } from './arena.js';
+import { DisposedError, MnemoError, OutOfMemoryError, ShapeError } from './errors.js';
+import { Tensor, shapeSize, type Shape } from './tensor.js';
+
+const PAGE = 65536;
+const MiB = 1 << 20;
+
+/** Options of init(). */
+export interface InitOptions extends LoadOptions {
+  /** Upper bound of the memory in bytes (default 1 GiB, at most 4 GiB); going past it throws OutOfMemoryError. */
+  maxMemory?: number;
+  /** Bytes of memory to start with (default 16 MiB). */
+  initialMemory?: number;
+}
+
+/** One instance of the kernels, its memory and its arena. Create with init(). */
+export class Runtime {
+  /** Which wasm build runs: 'simd' or 'relaxed'. */
+  readonly build: BuildName;
+  /** The one memory every tensor of this runtime lives in. */
+  readonly memory: WebAssembly.Memory;
+  /** The raw kernels (pointers and sizes; no checks). */
+  readonly kernels: KernelExports;
+  /** The allocator over the memory. */
+  readonly arena: Arena;
+  /** Byte offset of the GEMM packing workspace. */
+  readonly gemmWork: number;
+  private readonly scopes: Set<Tensor>[] = [];
+
+  /** Use init() instead. */
+  constructor(memory: WebAssembly.Memory, kernels: KernelExports, build: BuildName, maxBytes: number) {
+    this.memory = memory;
+    this.kernels = kernels;
+    this.build = build;
+    this.arena = new Arena(memory, kernels.heap_base(), maxBytes);
+    this.gemmWork = this.arena.alloc(kernels.gemm_workspace_floats() * 4);
+  }
+
+  /** A new tensor of the given shape, filled from `data` if given, else zeros. */
+  tensor(shape: Shape, data?: ArrayLike<number>): Tensor {
+    const size = shapeSize(shape);
+    if (data !== undefined && data.length !== size) {
+      throw new ShapeError(`tensor [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
+    }
+    const offset = this.arena.alloc(size * 4);
+    const t = new Tensor(this, offset, [...shape]);
+    if (data !== undefined) t.data.set(data);
+    else t.data.fill(0);
+    this.scopes[this.scopes.length - 1]?.add(t);
+    return t;
+  }
+
+  /** A new tensor of zeros. */
+  zeros(shape: Shape): Tensor {
+    return this.tensor(shape);
+  }
+
+  /**
+   * Runs `fn`; every tensor created inside and not returned by it (alone, or in
+   * an array or a plain object's values) is disposed when it ends, even on throw.
+   * Scopes nest; `fn` must be synchronous.
+   */
+  scope<T>(fn: () => T): T {
+    const scope = new Set<Tensor>();
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new MnemoError('scope() callbacks must be synchronous (got a Promise)');
+    } finally {
+      this.scopes.pop();
+    }
+    const kept = new Set<Tensor>();
+    const keep = (v: unknown): void => {
+      if (v instanceof Tensor) kept.add(v);
+      else if (Array.isArray(v)) v.forEach(keep);
+      else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(keep);
+    };
+    keep(result);
+    for (const t of scope) {
+      if (kept.has(t)) this.scopes[this.scopes.length - 1]?.add(t);
+      else t.dispose();
+    }
+    return result;
+  }
+
+  /** Memory statistics: bytes live in tensors, their peak, and the memory's size and maximum. */
+  memoryStats(): ReturnType<Arena['stats']> {
+    return this.arena.stats();
+  }
+
+  /** @internal Frees a tensor's block (called by Tensor.dispose). */
+  release(t: Tensor): void {
+    for (const s of this.scopes) s.delete(t);
+    this.arena.release(t.offset);
+  }
+
+  /** @internal Throws unless `t` is a live tensor of this runtime. */
+  check(t: Tensor, what: string): void {
+    if (!(t instanceof Tensor)) throw new ShapeError(`${what} must be a Tensor`);
+    if (t.runtime !== this) throw new MnemoError(`${what} belongs to another runtime`);
+    if (!t.isLive) throw new DisposedError(`${what} was used after dispose()`);
+  }
+}
+
+/**
+ * Loads the kernels and returns a Runtime. In Node, import from 'mnemo' (the
+ * Node entry reads the package's wasm files); elsewhere the files are fetched
+ * next to the module, or come from `wasm` (a precompiled WebAssembly.Module in
+ * workerd).
+ */
+export async function init(options: InitOptions = {}): Promise<Runtime> {
+  const maxBytes = options.maxMemory ?? 1024 * MiB;
+  if (!Number.isFinite(maxBytes) || maxBytes < PAGE || maxBytes > 4 * 1024 * MiB) {
+    throw new OutOfMemoryError(`maxMemory must be between 64 KiB and 4 GiB, got ${maxBytes}`, maxBytes, 4 * 1024 * MiB);
+  }
+  const maxPages = Math.floor(maxBytes / PAGE);
+  const initialBytes = Math.min(options.initialMemory ?? 16 * MiB, maxPages * PAGE);
+  if (!Number.isFinite(initialBytes) || initialBytes < 0) {
+    throw new OutOfMemoryError(`initialMemory must be a byte count, got ${options.initialMemory}`, initialBytes, maxBytes);
+  }
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)), maximum: maxPages });
+  const { build, exports } = await loadKernels(memory, options);
+  return new Runtime(memory, exports, build, maxPages * PAGE);
+}

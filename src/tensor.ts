@@ -1,0 +1,77 @@
+// Tensors are views into the runtime's one memory: a byte offset and a shape
+// (row-major, float32). A tensor never caches a typed array: `data` is derived
+// from the current buffer on every access, so `memory.grow` cannot leave a
+// stale view behind. Hold `data` only until the next allocation.
+
+import { DisposedError, ShapeError } from './errors.js';
+import type { Runtime } from './runtime.js';
+
+/** A shape: non-negative integer sizes, row-major. */
+export type Shape = readonly number[];
+
+/** Number of elements of a shape; throws ShapeError on a bad size. */
+export function shapeSize(shape: Shape): number {
+  if (!Array.isArray(shape)) throw new ShapeError(`shape must be an array of sizes, got ${String(shape)}`);
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`shape sizes must be non-negative integers, got [${shape.join(', ')}]`);
+    n *= d;
+  }
+  if (n > 2 ** 31) throw new ShapeError(`shape [${shape.join(', ')}] has ${n} elements, more than a wasm32 memory can hold`);
+  return n;
+}
+
+/** A float32 tensor living in a Runtime's memory. */
+export class Tensor {
+  /** Number of elements. */
+  readonly size: number;
+  private live = true;
+
+  /** Use runtime.tensor / runtime.zeros to create tensors. */
+  constructor(readonly runtime: Runtime, readonly offset: number, readonly shape: Shape) {
+    this.size = shapeSize(shape);
+  }
+
+  /** Size in bytes. */
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  /** False once disposed (directly or by the end of its scope). */
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  /** A Float32Array view over the current memory buffer. Valid until the next allocation may grow memory. */
+  get data(): Float32Array {
+    if (!this.live) throw new DisposedError(`tensor [${this.shape.join(', ')}] was used after dispose()`);
+    return new Float32Array(this.runtime.memory.buffer, this.offset, this.size);
+  }
+
+  /** A copy of the elements, safe to keep. */
+  toArray(): Float32Array {
+    return this.data.slice();
+  }
+
+  /** Copies `values` (exactly `size` numbers) into the tensor; returns this. */
+  set(values: ArrayLike<number>): this {
+    if (values.length !== this.size) {
+      throw new ShapeError(`set: tensor [${this.shape.join(', ')}] has ${this.size} elements, got ${values.length} values`);
+    }
+    this.data.set(values);
+    return this;
+  }
+
+  /** Frees the tensor's memory. Using it afterwards throws DisposedError; disposing twice does nothing. */
+  dispose(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.runtime.release(this);
+  }
+
+  /** Marks the tensor dead without freeing (the runtime did the freeing). */
+  /** @internal */
+  markDisposed(): void {
+    this.live = false;
+  }
+}

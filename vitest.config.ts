@@ -1,0 +1,51 @@
+import { execSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+function chromiumPath(): string | undefined {
+  try {
+    return execSync('command -v chromium', { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const chromium = chromiumPath();
+if (!chromium && process.env.CI) throw new Error('chromium is not installed: .ci/run installs it with apt-get');
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Node: every test; 'mnemo' is the Node entry (reads the wasm from disk).
+        resolve: { alias: { mnemo: here('./src/node.ts') } },
+        test: { name: 'node', include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+      ...(chromium ? [{
+        // Chromium: the portable tests; 'mnemo' is the portable entry (fetches the wasm).
+        resolve: { alias: { mnemo: here('./src/index.ts') } },
+        test: {
+          name: 'chromium',
+          include: ['test/portable/**/*.test.ts'],
+          testTimeout: 120_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            instances: [{ browser: 'chromium' as const }],
+            provider: playwright({
+              launchOptions: {
+                executablePath: chromium,
+                args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--no-first-run'],
+              },
+            }),
+          },
+        },
+      }] : []),
+    ],
+  },
+});
