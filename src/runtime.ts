@@ -68,24 +68,25 @@ export class Runtime {
   scope<T>(fn: () => T): T {
     const scope = new Set<Tensor>();
     this.scopes.push(scope);
+    const kept = new Set<Tensor>();
     let result: T;
     try {
       result = fn();
       if (result instanceof Promise) throw new MnemoError('scope() callbacks must be synchronous (got a Promise)');
+      const keep = (v: unknown): void => {
+        if (v instanceof Tensor) kept.add(v);
+        else if (Array.isArray(v)) v.forEach(keep);
+        else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(keep);
+      };
+      keep(result);
     } finally {
       this.scopes.pop();
+      // On throw nothing is kept: everything the scope created is freed.
+      for (const t of scope) if (!kept.has(t)) t.dispose();
     }
-    const kept = new Set<Tensor>();
-    const keep = (v: unknown): void => {
-      if (v instanceof Tensor) kept.add(v);
-      else if (Array.isArray(v)) v.forEach(keep);
-      else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(keep);
-    };
-    keep(result);
-    for (const t of scope) {
-      if (kept.has(t)) this.scopes[this.scopes.length - 1]?.add(t);
-      else t.dispose();
-    }
+    // Kept tensors this scope created now belong to the enclosing scope, if any.
+    const parent = this.scopes[this.scopes.length - 1];
+    if (parent) for (const t of scope) if (kept.has(t)) parent.add(t);
     return result;
   }
 

@@ -1,0 +1,112 @@
+// The arena and tensors on the one memory: alignment, views that survive
+// memory.grow, scopes, reuse of freed blocks, the memory maximum, bad input.
+// Runs in Node and Chromium.
+import { describe, expect, it } from 'vitest';
+import * as mnemo from 'mnemo';
+import { rng } from './gemm-checks.js';
+
+const MiB = 1 << 20;
+
+describe('tensors and the arena', () => {
+  it('aligns every tensor to 64 bytes (so 16 for SIMD)', async () => {
+    const rt = await mnemo.init();
+    for (const shape of [[1], [3], [5, 7], [13, 37], [0], [2, 0, 3]]) {
+      const t = rt.tensor(shape);
+      expect(t.offset % 64).toBe(0);
+      expect(t.offset % 16).toBe(0);
+    }
+  });
+
+  it('re-derives views after memory.grow; a view taken before the grow is detached', async () => {
+    const rt = await mnemo.init({ initialMemory: 4 * MiB });
+    const t = rt.tensor([4], [1, 2, 3, 4]);
+    const before = rt.memory.buffer.byteLength;
+    const stale = t.data;
+    const big = rt.tensor([8 * MiB / 4]); // 8 MiB: forces memory.grow
+    expect(rt.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(stale.length).toBe(0); // detached by the grow: why views are never cached
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4]);
+    big.data[big.size - 1] = 5;
+    expect(big.toArray()[big.size - 1]).toBe(5);
+    // Kernels see the same memory after the grow.
+    const c = mnemo.matmul(rt.tensor([1, 4], [1, 1, 1, 1]), rt.tensor([4, 1], [1, 2, 3, 4]));
+    expect(Array.from(c.data)).toEqual([10]);
+  });
+
+  it('scope() frees what it created and keeps what it returns, even on throw', async () => {
+    const rt = await mnemo.init();
+    const used0 = rt.memoryStats().usedBytes;
+    const kept = rt.scope(() => {
+      rt.tensor([100]);
+      const inner = rt.scope(() => ({ x: rt.tensor([10]), y: [rt.tensor([20])], z: rt.tensor([30]) }));
+      expect(inner.x.isLive && inner.y[0]!.isLive && inner.z.isLive).toBe(true);
+      return inner.x; // y and z stay owned by this scope and die with it
+    });
+    expect(kept.isLive).toBe(true);
+    expect(rt.memoryStats().usedBytes).toBe(used0 + 64);
+    let leaked: mnemo.Tensor | undefined;
+    expect(() => rt.scope(() => { leaked = rt.tensor([1000]); throw new Error('boom'); })).toThrow('boom');
+    expect(leaked!.isLive).toBe(false);
+    expect(() => leaked!.data).toThrow(mnemo.DisposedError);
+    kept.dispose();
+    expect(rt.memoryStats().usedBytes).toBe(used0);
+    expect(() => rt.scope(() => Promise.resolve(1))).toThrow(/synchronous/);
+  });
+
+  it('reuses freed blocks and returns the top: create and dispose repeatedly without growth', async () => {
+    const rt = await mnemo.init();
+    const next = rng(42);
+    const live: mnemo.Tensor[] = [];
+    const base = rt.memoryStats();
+    for (let i = 0; i < 3000; i++) {
+      if (live.length > 0 && next() < 0) live.splice(Math.floor((next() + 1) / 2 * live.length), 1)[0]!.dispose();
+      else live.push(rt.tensor([1 + Math.floor((next() + 1) * 2000)]));
+      // Invariant: live blocks never overlap.
+      if (i % 300 === 0) {
+        const spans = live.map((t) => [t.offset, t.offset + t.byteLength] as const).sort((a, b) => a[0] - b[0]);
+        for (let j = 1; j < spans.length; j++) expect(spans[j]![0]).toBeGreaterThanOrEqual(spans[j - 1]![1]);
+      }
+    }
+    for (const t of live) t.dispose();
+    const end = rt.memoryStats();
+    expect(end.usedBytes).toBe(base.usedBytes);
+    expect(end.liveBlocks).toBe(base.liveBlocks);
+    const a = rt.tensor([1000]);
+    const offset = a.offset;
+    a.dispose();
+    expect(rt.tensor([1000]).offset).toBe(offset);
+  });
+
+  it('exceeding maxMemory throws OutOfMemoryError and leaves existing tensors usable', async () => {
+    const rt = await mnemo.init({ maxMemory: 8 * MiB, initialMemory: 4 * MiB });
+    const t = rt.tensor([3], [1, 2, 3]);
+    let err: unknown;
+    try { rt.tensor([4 * MiB]); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(mnemo.OutOfMemoryError);
+    expect((err as mnemo.OutOfMemoryError).name).toBe('OutOfMemoryError');
+    expect((err as Error).message).toMatch(/over the maximum of 8388608/);
+    expect((err as mnemo.OutOfMemoryError).requestedBytes).toBe(16 * MiB);
+    expect(Array.from(t.data)).toEqual([1, 2, 3]);
+    const ok = rt.tensor([MiB / 4]); // 1 MiB still fits
+    expect(ok.isLive).toBe(true);
+    expect(rt.memoryStats().memoryBytes).toBeLessThanOrEqual(8 * MiB);
+    await expect(mnemo.init({ maxMemory: 1000 })).rejects.toThrow(mnemo.OutOfMemoryError);
+    await expect(mnemo.init({ maxMemory: 2 ** 40 })).rejects.toThrow(/between 64 KiB and 4 GiB/);
+  });
+
+  it('rejects bad shapes and data with ShapeError naming them', async () => {
+    const rt = await mnemo.init();
+    expect(() => rt.tensor([2, -1])).toThrow(mnemo.ShapeError);
+    expect(() => rt.tensor([2.5])).toThrow(/non-negative integers, got \[2.5\]/);
+    expect(() => rt.tensor([2, 2], [1, 2, 3])).toThrow(/needs 4 values, got 3/);
+    expect(() => rt.tensor([2 ** 20, 2 ** 12])).toThrow(/more than a wasm32 memory can hold/);
+    expect(() => rt.tensor('3' as never)).toThrow(mnemo.ShapeError);
+    const t = rt.tensor([2]);
+    expect(() => t.set([1])).toThrow(/has 2 elements, got 1/);
+    t.dispose();
+    t.dispose(); // second dispose does nothing
+    expect(() => t.set([1, 2])).toThrow(mnemo.DisposedError);
+    const other = await mnemo.init();
+    expect(() => mnemo.matmul(rt.tensor([1, 1]), other.tensor([1, 1]))).toThrow(/another runtime/);
+  });
+});
