@@ -18,6 +18,8 @@ if (!chromium && process.env.CI) throw new Error('chromium is not installed: .ci
 
 export default defineConfig({
   test: {
+    // The JSON report gives .ci/run its closing "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
     projects: [
       {
         // Node: every test; 'mnemo' is the Node entry (reads the wasm from disk).

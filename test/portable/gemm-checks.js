@@ -39,7 +39,7 @@ export function gemmCases() {
   for (let m = 1; m <= 9; m++) for (let n = 1; n <= 17; n++) add(m, n, 7 + ((m * n) % 5));
   // Odd and prime sizes.
   for (const [m, n, k] of [[3, 5, 7], [13, 37, 11], [37, 13, 97], [7, 3, 5], [31, 29, 61], [97, 101, 103]]) add(m, n, k);
-  // Every K tail of the 2-step unroll and the 4-wide packing transposes.
+  // Every K tail of the 4-wide packing transposes and of the M = 1 loops.
   for (let k = 1; k <= 9; k++) add(6, 10, k);
   // Blocking edges: K around KC = 256, M around MC = 128, N past NC = 2048.
   for (const k of [255, 256, 257, 513]) add(9, 19, k);
