@@ -78,7 +78,13 @@ async function compileSource(source: WasmSource, what: string): Promise<WebAssem
     }
     let response: Response;
     if (typeof source === 'string' || source instanceof URL) {
-      response = await fetch(source);
+      try {
+        response = await fetch(source);
+      } catch (e) {
+        throw new WasmLoadError(`could not fetch ${what} from ${String(source)}: ${(e as Error).message}` +
+          ' (where the package files cannot be fetched, pass the wasm in `init({ wasm })`; in workerd,' +
+          ' import the .wasm files as modules and pass those)');
+      }
       if (!response.ok) throw new WasmLoadError(`fetching ${what} from ${String(source)} failed: HTTP ${response.status}`);
     } else {
       response = await source;

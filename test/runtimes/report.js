@@ -1,0 +1,51 @@
+// @ts-check
+// What each runtime entry reports, shared by the Deno/Bun entry and the workerd
+// worker: runAllGemmChecks for each build (relaxed is skipped, with the reason,
+// where the runtime does not validate relaxed SIMD) and what init() does with
+// no `wasm` option. Plain JavaScript; the mnemo module under test is passed in.
+
+import { runAllGemmChecks } from '../portable/gemm-checks.js';
+
+/**
+ * Calls init(options) and says which build it loaded or what it threw.
+ * @param {any} mnemo
+ * @param {object} [options]
+ */
+export async function tryInit(mnemo, options) {
+  try {
+    const rt = await mnemo.init(options);
+    return { build: rt.build };
+  } catch (/** @type {any} */ e) {
+    return { errorName: e?.name, isWasmLoadError: e instanceof mnemo.WasmLoadError, error: String(e?.message ?? e) };
+  }
+}
+
+/**
+ * Runs the checks on both builds.
+ * @param {any} mnemo the built package's portable entry
+ * @param {string} runtime
+ * @param {string} runtimeVersion
+ * @param {any} [wasm] the `wasm` option for init() (workerd needs precompiled modules)
+ */
+export async function report(mnemo, runtime, runtimeVersion, wasm) {
+  const hasRelaxedSimd = mnemo.hasRelaxedSimd();
+  const builds = [];
+  for (const build of ['simd', 'relaxed']) {
+    const base = { runtime, runtimeVersion, build };
+    if (build === 'relaxed' && !hasRelaxedSimd) {
+      builds.push({ ...base, skipped: 'the runtime does not validate relaxed SIMD (f32x4.relaxed_madd)' });
+      continue;
+    }
+    let rt;
+    try {
+      rt = await mnemo.init({ build, wasm });
+    } catch (/** @type {any} */ e) {
+      builds.push({ ...base, passed: 0, failed: 1, failures: [`init({ build: '${build}' }) threw ${e?.name}: ${e?.message}`] });
+      continue;
+    }
+    const { passed, failed, failures } = runAllGemmChecks(mnemo, rt);
+    if (rt.build !== build) failures.unshift(`init({ build: '${build}' }) loaded the '${rt.build}' build`);
+    builds.push({ ...base, passed, failed: failed + (rt.build !== build ? 1 : 0), failures });
+  }
+  return { runtime, runtimeVersion, hasRelaxedSimd, builds, defaultInit: await tryInit(mnemo) };
+}
