@@ -1,0 +1,77 @@
+/**
+ * Shared benchmark machinery: timing with benchmark.js (interleaved rounds,
+ * best-of-N), a seeded PRNG for inputs, and plain-text tables.
+ *
+ * Timing model. The machine is shared and noisy, so implementations of one case
+ * are never timed in one long block each: `measureInterleaved` runs `rounds`
+ * rounds, and in each round every implementation gets one short benchmark.js
+ * run (`maxTime` seconds, at least `minSamples` samples), in a rotated order.
+ * The figure reported is the BEST sample over all rounds (lowest time per call:
+ * the least disturbed run); the mean over all samples is kept alongside.
+ */
+
+import Benchmark from 'benchmark';
+
+/** Timing settings of a full run and of --quick. */
+export const PROFILES = {
+  full: { rounds: 4, maxTime: 0.35, minSamples: 4 },
+  quick: { rounds: 1, maxTime: 0.02, minSamples: 2 },
+};
+
+/**
+ * Times one synchronous function with benchmark.js. Returns the seconds per
+ * call of every sample (each sample is the mean over benchmark.js's `count`
+ * calls of one cycle).
+ */
+export function timeOnce(fn, { maxTime, minSamples }) {
+  // No setup/teardown and a function (not a string): benchmark.js then calls
+  // `fn` through its closure instead of decompiling it.
+  const bench = new Benchmark({ fn, maxTime, minSamples, async: false, delay: 0 });
+  bench.run();
+  if (bench.error) throw bench.error;
+  return bench.stats.sample.slice();
+}
+
+/**
+ * Times several implementations of one case, interleaved over `rounds` rounds
+ * (the order rotates every round). `fns` maps a name to a synchronous function.
+ * Returns, per name, { best, mean, samples } in seconds per call.
+ */
+export function measureInterleaved(fns, profile) {
+  const names = Object.keys(fns);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < profile.rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length];
+      samples[name].push(...timeOnce(fns[name], profile));
+    }
+  }
+  const out = {};
+  for (const n of names) {
+    const s = samples[n];
+    out[n] = { best: Math.min(...s), mean: s.reduce((a, b) => a + b, 0) / s.length, samples: s.length };
+  }
+  return out;
+}
+
+/** Deterministic uniform floats in [-1, 1) (mulberry32). */
+export function randomFloats(count, seed) {
+  let t = seed >>> 0;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(t ^ (t >>> 15), 1 | t);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    out[i] = ((x ^ (x >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** Renders rows (arrays of cells) under `headers`; numeric-looking cells are right-aligned. */
+export function table(headers, rows) {
+  const all = [headers, ...rows].map((r) => r.map((c) => String(c)));
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const numeric = (s) => /^[-+]?[\d.]+(%|x)?$/.test(s) || s === '—';
+  const line = (r) => r.map((c, i) => (numeric(c) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
