@@ -24,9 +24,10 @@ interface Report {
 }
 
 /**
- * The runtime's own executable, from its platform package. Not node_modules/.bin:
- * there deno and workerd are Node wrappers that spawn the binary as a child, and
- * bun is a placeholder until its postinstall script has run.
+ * The runtime's own executable, from its platform package. Deno is a devDependency
+ * only as its linux-x64 package (this registry serves no other platform, and the
+ * 'deno' wrapper's other optional dependencies make `npm ci` reject the lock);
+ * node_modules/.bin/bun is a placeholder until bun's postinstall script has run.
  */
 function binary(name: 'deno' | 'bun'): string {
   const { platform, arch } = process;

@@ -15,7 +15,14 @@ import { fileURLToPath } from 'node:url';
 const TIMEOUT_MS = 60_000;
 const MARK = 'MNEMO_REPORT ';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const workerd = createRequire(import.meta.url)('workerd');
+// The platform package holds the binary. (The 'workerd' wrapper package is not
+// used: this registry serves only the linux-x64 binaries, and the wrapper's
+// other-platform optional dependencies make `npm ci` reject the lock file.)
+const require = createRequire(import.meta.url);
+const platformPackage = `@cloudflare/workerd-${process.platform}-${process.arch === 'x64' ? '64' : process.arch}`;
+const workerdBin = require.resolve(`${platformPackage}/bin/workerd`);
+const workerdVersion = require(`${platformPackage}/package.json`).version; // 1.YYYYMMDD.N
+const compatibilityDate = workerdVersion.split('.')[1].replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3');
 
 const jsIn = (dir) => readdirSync(join(repo, dir)).filter((f) => f.endsWith('.js')).map((f) => `${dir}/${f}`);
 const modules = [
@@ -37,17 +44,17 @@ ${modules.map((m) => `    (name = "${m}", esModule = embed "/${m}"),`).join('\n'
     (name = "dist/build/mnemo-relaxed.wasm", wasm = embed "/dist/build/mnemo-relaxed.wasm"),
   ],
   bindings = [
-    (name = "RUNTIME_VERSION", text = "${workerd.version}"),
+    (name = "RUNTIME_VERSION", text = "${workerdVersion}"),
     (name = "SIMD_BYTES", data = embed "/dist/build/mnemo-simd.wasm"),
   ],
-  compatibilityDate = "${workerd.compatibilityDate}",
+  compatibilityDate = "${compatibilityDate}",
 );
 `;
 
 /** Runs the workerd binary itself (not the npm wrapper), so the pid held is workerd's. */
 function runWorkerd(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(workerd.default, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(workerdBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
