@@ -24,21 +24,23 @@ interface Report {
 }
 
 /**
- * The runtime's own executable, from its platform package. Deno is a devDependency
- * only as its linux-x64 package (this registry serves no other platform, and the
- * 'deno' wrapper's other optional dependencies make `npm ci` reject the lock);
- * node_modules/.bin/bun is a placeholder until bun's postinstall script has run.
+ * The runtime's own executable (not a Node wrapper, so the pid held is the
+ * runtime's). Deno is a devDependency only as its linux-x64 package: this
+ * registry serves no other platform, and the 'deno' wrapper's other optional
+ * dependencies make `npm ci` reject the lock. Bun's postinstall moves its binary
+ * from the platform package to bun/bin/bun.exe; without install scripts it stays.
  */
 function binary(name: 'deno' | 'bun'): string {
   const { platform, arch } = process;
-  const file = name === 'deno'
-    ? `@deno/${platform}-${arch}${platform === 'linux' ? '-glibc' : ''}/deno`
-    : `@oven/bun-${platform}-${arch === 'arm64' ? 'aarch64' : arch}/bin/bun`;
-  try {
-    return require.resolve(file);
-  } catch {
-    throw new Error(`${name} is not installed (${file} not found): it is a devDependency, run npm ci`);
+  const candidates = name === 'deno'
+    ? [`@deno/${platform}-${arch}${platform === 'linux' ? '-glibc' : ''}/deno`]
+    : ['bun/bin/bun.exe', `@oven/bun-${platform}-${arch === 'arm64' ? 'aarch64' : arch}/bin/bun`];
+  for (const file of candidates) {
+    try {
+      return require.resolve(file);
+    } catch { /* try the next place */ }
   }
+  throw new Error(`${name} is not installed (none of ${candidates.join(', ')} found): it is a devDependency, run npm ci`);
 }
 
 const commands: Record<string, () => [string, string[]]> = {
