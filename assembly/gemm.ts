@@ -210,10 +210,12 @@ function micro_4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, n
 
 // ---------------------------------------------------------------------------
 // Driver over op(A) (i, k) at a + (i·ars + k·acs)·4 and op(B) (k, j) at b + (k·brs + j·bcs)·4.
+// With `prepacked` ≠ 0, op(B) was packed whole by gemm_pack_b (panel p of 8 columns
+// at prepacked + p·K·8·4, k-major) and b, brs, bcs are unused.
 
 function gemm_blocked(m: i32, n: i32, k: i32, alpha: f32,
                       a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
-                      beta: f32, c: usize, ldc: i32, work: usize): void {
+                      beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize): void {
   const packA = work;
   const packB = work + (<usize>(MC * KC) << 2);
   const tmp = packB + (<usize>(KC * NC) << 2);
@@ -221,15 +223,21 @@ function gemm_blocked(m: i32, n: i32, k: i32, alpha: f32,
     const nc = min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
-      const first = pc == 0;
-      const bet: f32 = first ? beta : 1;
-      pack_b(kc, nc, b + ((<usize>pc * <usize>brs + <usize>jc * <usize>bcs) << 2), brs, bcs, packB);
+      const bet: f32 = pc == 0 ? beta : 1;
+      // First panel of this block and the distance between panels, in floats.
+      let panels = packB, stride = <usize>kc * NR;
+      if (prepacked != 0) {
+        stride = <usize>k * NR;
+        panels = prepacked + ((<usize>(jc / NR) * stride + <usize>pc * NR) << 2);
+      } else {
+        pack_b(kc, nc, b + ((<usize>pc * <usize>brs + <usize>jc * <usize>bcs) << 2), brs, bcs, packB);
+      }
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         pack_a(mc, kc, a + ((<usize>ic * <usize>ars + <usize>pc * <usize>acs) << 2), ars, acs, packA);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const bp = packB + (<usize>jr * <usize>kc << 2);
+          const bp = panels + (<usize>(jr / NR) * stride << 2);
           const cj = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             micro_4x8(kc, packA + (<usize>ir * <usize>kc << 2), bp,
@@ -391,7 +399,7 @@ export function gemm_nn(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
   if (m == 1) { gemv_n(n, k, alpha, a, 1, b, ldb, beta, c); return; }
-  gemm_blocked(m, n, k, alpha, a, lda, 1, b, ldb, 1, beta, c, ldc, work);
+  gemm_blocked(m, n, k, alpha, a, lda, 1, b, ldb, 1, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·A·Bᵀ + beta·C; A (M, K) lda, B (N, K) ldb. */
@@ -400,7 +408,7 @@ export function gemm_nt(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
   if (m == 1) { gemv_t(n, k, alpha, a, b, ldb, beta, c); return; }
-  gemm_blocked(m, n, k, alpha, a, lda, 1, b, 1, ldb, beta, c, ldc, work);
+  gemm_blocked(m, n, k, alpha, a, lda, 1, b, 1, ldb, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·Aᵀ·B + beta·C; A (K, M) lda, B (K, N) ldb. */
@@ -409,7 +417,7 @@ export function gemm_tn(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
   if (m == 1) { gemv_n(n, k, alpha, a, lda, b, ldb, beta, c); return; }
-  gemm_blocked(m, n, k, alpha, a, 1, lda, b, ldb, 1, beta, c, ldc, work);
+  gemm_blocked(m, n, k, alpha, a, 1, lda, b, ldb, 1, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·Aᵀ·Bᵀ + beta·C; A (K, M) lda, B (N, K) ldb. */
@@ -417,7 +425,33 @@ export function gemm_tt(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
                         beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  gemm_blocked(m, n, k, alpha, a, 1, lda, b, 1, ldb, beta, c, ldc, work);
+  gemm_blocked(m, n, k, alpha, a, 1, lda, b, 1, ldb, beta, c, ldc, work, 0);
+}
+
+/** Floats gemm_pack_b writes for op(B) of K rows and N columns (N rounded up to 8). */
+export function gemm_packed_b_floats(k: i32, n: i32): i32 {
+  return ((n + NR - 1) / NR) * NR * k;
+}
+
+/**
+ * Packs all of op(B) (K, N) once, for gemm_prepacked to reuse (weights reused
+ * over the T steps of a window). transB: B is stored (N, K) with ldb, else (K, N).
+ */
+export function gemm_pack_b(transB: i32, k: i32, n: i32, b: usize, ldb: i32, dst: usize): void {
+  if (transB) pack_b(k, n, b, 1, ldb, dst);
+  else pack_b(k, n, b, ldb, 1, dst);
+}
+
+/**
+ * C (M, N) = alpha·op(A)·op(B) + beta·C with op(B) packed by gemm_pack_b.
+ * transA: A is stored (K, M) with lda, else (M, K).
+ */
+export function gemm_prepacked(transA: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32,
+                               bpacked: usize, beta: f32, c: usize, ldc: i32, work: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
+  if (transA) gemm_blocked(m, n, k, alpha, a, 1, lda, 0, 0, 0, beta, c, ldc, work, bpacked);
+  else gemm_blocked(m, n, k, alpha, a, lda, 1, 0, 0, 0, beta, c, ldc, work, bpacked);
 }
 
 /**

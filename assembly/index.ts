@@ -4,7 +4,10 @@
 // The module imports its memory (env.memory) and never allocates: the
 // TypeScript side owns everything above heap_base() and passes pointers.
 
-export { gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_ref, gemm_workspace_floats } from "./gemm";
+export {
+  gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_ref, gemm_workspace_floats,
+  gemm_pack_b, gemm_packed_b_floats, gemm_prepacked,
+} from "./gemm";
 
 /** First byte the kernels' static data does not use; the TypeScript arena starts here. */
 export function heap_base(): usize {

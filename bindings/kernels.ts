@@ -15,6 +15,10 @@ export interface KernelExports {
     b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
   gemm_tt(m: number, n: number, k: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, beta: number, c: number, ldc: number, work: number): void;
+  gemm_packed_b_floats(k: number, n: number): number;
+  gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, dst: number): void;
+  gemm_prepacked(transA: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
+    bpacked: number, beta: number, c: number, ldc: number, work: number): void;
   gemm_ref(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number): void;
 }
@@ -25,5 +29,5 @@ export type BuildName = 'simd' | 'relaxed';
 /** Names of the kernel exports every build must provide. */
 export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
   'heap_base', 'build_relaxed', 'gemm_workspace_floats',
-  'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref',
+  'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref', 'gemm_packed_b_floats', 'gemm_pack_b', 'gemm_prepacked',
 ];

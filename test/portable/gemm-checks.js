@@ -151,6 +151,49 @@ export function runStrideCase(rt, layout, m, n, k) {
   }
 }
 
+/**
+ * Packs op(B) once with gemm_pack_b and multiplies with gemm_prepacked twice
+ * (C = op(A)·op(B), then C += 0.5·op(A)·op(B), as a recurrent step reuses packed
+ * weights); compares 1.5·op(A)·op(B) with the float64 reference.
+ * @param {any} rt a Runtime
+ */
+export function runPrepackedCase(rt, layout, m, n, k) {
+  const transA = layout[0] === 't', transB = layout[1] === 't';
+  const next = rng(m * 7 + n * 5 + k * 3 + (transA ? 1 : 0) + (transB ? 2 : 0));
+  const aData = Float32Array.from({ length: m * k }, next), bData = Float32Array.from({ length: k * n }, next);
+  const A = rt.tensor(transA ? [k, m] : [m, k], aData);
+  const B = rt.tensor(transB ? [n, k] : [k, n], bData);
+  const P = rt.tensor([rt.kernels.gemm_packed_b_floats(k, n)]);
+  const C = rt.tensor([m, n]);
+  try {
+    const kern = rt.kernels, lda = transA ? m : k, ldb = transB ? k : n;
+    kern.gemm_pack_b(transB ? 1 : 0, k, n, B.offset, ldb, P.offset);
+    kern.gemm_prepacked(transA ? 1 : 0, m, n, k, 1, A.offset, lda, P.offset, 0, C.offset, n, rt.gemmWork);
+    kern.gemm_prepacked(transA ? 1 : 0, m, n, k, 0.5, A.offset, lda, P.offset, 1, C.offset, n, rt.gemmWork);
+    const out = C.toArray();
+    const tol = Math.max(8 * Math.sqrt(k), 16) * U * 2;
+    const problems = [];
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0, mag = 0;
+        for (let p = 0; p < k; p++) {
+          const av = transA ? aData[p * m + i] : aData[i * k + p];
+          const bv = transB ? bData[j * k + p] : bData[p * n + j];
+          s += av * bv; mag += Math.abs(av * bv);
+        }
+        if (!(Math.abs(out[i * n + j] - 1.5 * s) <= tol * 1.5 * mag + 1e-30)) problems.push(`C[${i}, ${j}] = ${out[i * n + j]}, want ${1.5 * s}`);
+      }
+    }
+    return { ok: problems.length === 0, detail: problems.slice(0, 3).join('; ') };
+  } finally {
+    A.dispose(); B.dispose(); P.dispose(); C.dispose();
+  }
+}
+
+/** Prepacked cases: both op(A) layouts and both packings of B, across K and N blocks and tails. */
+export const PREPACKED_CASES = ['nn', 'nt', 'tn', 'tt'].flatMap((layout) =>
+  [[1, 9, 5], [3, 37, 13], [32, 1024, 256], [20, 300, 700], [7, 2100, 9]].map(([m, n, k]) => ({ layout, m, n, k })));
+
 /** Stride cases: every layout, with tails. */
 export const STRIDE_CASES = ['nn', 'nt', 'tn', 'tt'].flatMap((layout) =>
   [[1, 9, 5], [5, 11, 7], [13, 17, 300]].map(([m, n, k]) => ({ layout, m, n, k })));
@@ -170,6 +213,10 @@ export function runAllGemmChecks(mnemo, rt) {
   for (const s of STRIDE_CASES) {
     const r = runStrideCase(rt, s.layout, s.m, s.n, s.k);
     if (r.ok) passed++; else { failed++; failures.push(`strided ${s.layout} ${s.m}x${s.n}x${s.k}: ${r.detail}`); }
+  }
+  for (const s of PREPACKED_CASES) {
+    const r = runPrepackedCase(rt, s.layout, s.m, s.n, s.k);
+    if (r.ok) passed++; else { failed++; failures.push(`prepacked ${s.layout} ${s.m}x${s.n}x${s.k}: ${r.detail}`); }
   }
   return { build: rt.build, passed, failed, failures: failures.slice(0, 20) };
 }

@@ -2,7 +2,9 @@
 // in headless Chromium (vitest projects 'node' and 'chromium').
 import { describe, expect, it } from 'vitest';
 import * as mnemo from 'mnemo';
-import { caseName, gemmCases, runGemmCase, runStrideCase, STRIDE_CASES } from './gemm-checks.js';
+import {
+  caseName, gemmCases, PREPACKED_CASES, runGemmCase, runPrepackedCase, runStrideCase, STRIDE_CASES,
+} from './gemm-checks.js';
 
 const builds = ['simd', 'relaxed'] as const;
 
@@ -33,6 +35,13 @@ describe.each(builds)('gemm (%s build)', (build) => {
   it('scalar reference twin and strided operands (padding untouched)', async () => {
     const rt = await ready;
     const failures = STRIDE_CASES.map((s) => ({ s, r: runStrideCase(rt, s.layout, s.m, s.n, s.k) }))
+      .filter(({ r }) => !r.ok).map(({ s, r }) => `${s.layout} ${s.m}x${s.n}x${s.k}: ${r.detail}`);
+    expect(failures).toEqual([]);
+  });
+
+  it('B packed once, reused (gemm_pack_b + gemm_prepacked)', async () => {
+    const rt = await ready;
+    const failures = PREPACKED_CASES.map((s) => ({ s, r: runPrepackedCase(rt, s.layout, s.m, s.n, s.k) }))
       .filter(({ r }) => !r.ok).map(({ s, r }) => `${s.layout} ${s.m}x${s.n}x${s.k}: ${r.detail}`);
     expect(failures).toEqual([]);
   });
