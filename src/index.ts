@@ -3,7 +3,7 @@
 // resolves 'mnemo' to ./node.js, which adds reading the wasm from disk.
 
 export { init, Runtime, type InitOptions } from './runtime.js';
-export { Tensor, shapeSize, type Shape } from './tensor.js';
+export { Tensor, shapeSize, type Shape, type DType, type ArrayOf } from './tensor.js';
 export { gemm, matmul, type GemmOptions } from './gemm.js';
 export { Arena, ALIGN } from './arena.js';
 export {

@@ -5,7 +5,7 @@
 import { loadKernels, type BuildName, type KernelExports, type LoadOptions } from '../bindings/loader.js';
 import { Arena } from './arena.js';
 import { DisposedError, MnemoError, OutOfMemoryError, ShapeError } from './errors.js';
-import { Tensor, shapeSize, type Shape } from './tensor.js';
+import { Tensor, shapeSize, type DType, type Shape } from './tensor.js';
 
 const PAGE = 65536;
 const MiB = 1 << 20;
@@ -30,7 +30,7 @@ export class Runtime {
   readonly arena: Arena;
   /** Byte offset of the GEMM packing workspace. */
   readonly gemmWork: number;
-  private readonly scopes: Set<Tensor>[] = [];
+  private readonly scopes: Set<Tensor<DType>>[] = [];
 
   /** Use init() instead. */
   constructor(memory: WebAssembly.Memory, kernels: KernelExports, build: BuildName, maxBytes: number) {
@@ -41,14 +41,23 @@ export class Runtime {
     this.gemmWork = this.arena.alloc(kernels.gemm_workspace_floats() * 4);
   }
 
-  /** A new tensor of the given shape, filled from `data` if given, else zeros. */
+  /** A new float32 tensor of the given shape, filled from `data` if given, else zeros. */
   tensor(shape: Shape, data?: ArrayLike<number>): Tensor {
+    return this.make(shape, 'float32', data);
+  }
+
+  /** A new int32 tensor (token ids, targets), filled from `data` if given, else zeros. */
+  intTensor(shape: Shape, data?: ArrayLike<number>): Tensor<'int32'> {
+    return this.make(shape, 'int32', data);
+  }
+
+  private make<D extends DType>(shape: Shape, dtype: D, data?: ArrayLike<number>): Tensor<D> {
     const size = shapeSize(shape);
     if (data !== undefined && data.length !== size) {
       throw new ShapeError(`tensor [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
     }
     const offset = this.arena.alloc(size * 4);
-    const t = new Tensor(this, offset, [...shape]);
+    const t = new Tensor<D>(this, offset, [...shape], dtype);
     if (data !== undefined) t.data.set(data);
     else t.data.fill(0);
     this.scopes[this.scopes.length - 1]?.add(t);
@@ -66,9 +75,9 @@ export class Runtime {
    * Scopes nest; `fn` must be synchronous.
    */
   scope<T>(fn: () => T): T {
-    const scope = new Set<Tensor>();
+    const scope = new Set<Tensor<DType>>();
     this.scopes.push(scope);
-    const kept = new Set<Tensor>();
+    const kept = new Set<Tensor<DType>>();
     let result: T;
     try {
       result = fn();
@@ -96,16 +105,17 @@ export class Runtime {
   }
 
   /** @internal Frees a tensor's block (called by Tensor.dispose). */
-  release(t: Tensor): void {
+  release(t: Tensor<DType>): void {
     for (const s of this.scopes) s.delete(t);
     this.arena.release(t.offset);
   }
 
-  /** @internal Throws unless `t` is a live tensor of this runtime. */
-  check(t: Tensor, what: string): void {
+  /** @internal Throws unless `t` is a live tensor of this runtime with the given dtype (default float32). */
+  check(t: Tensor<DType>, what: string, dtype: DType = 'float32'): void {
     if (!(t instanceof Tensor)) throw new ShapeError(`${what} must be a Tensor`);
     if (t.runtime !== this) throw new MnemoError(`${what} belongs to another runtime`);
     if (!t.isLive) throw new DisposedError(`${what} was used after dispose()`);
+    if (t.dtype !== dtype) throw new ShapeError(`${what} must be a ${dtype} tensor, got ${t.dtype}`);
   }
 }
 

@@ -9,6 +9,12 @@ import type { Runtime } from './runtime.js';
 /** A shape: non-negative integer sizes, row-major. */
 export type Shape = readonly number[];
 
+/** Element types: float32 for values, int32 for token ids and targets. */
+export type DType = 'float32' | 'int32';
+
+/** The typed array of a dtype. */
+export type ArrayOf<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
+
 /** Number of elements of a shape; throws ShapeError on a bad size. */
 export function shapeSize(shape: Shape): number {
   if (!Array.isArray(shape)) throw new ShapeError(`shape must be an array of sizes, got ${String(shape)}`);
@@ -21,14 +27,15 @@ export function shapeSize(shape: Shape): number {
   return n;
 }
 
-/** A float32 tensor living in a Runtime's memory. */
-export class Tensor {
+/** A tensor living in a Runtime's memory: float32 (default) or int32. */
+export class Tensor<D extends DType = 'float32'> {
   /** Number of elements. */
   readonly size: number;
   private live = true;
 
-  /** Use runtime.tensor / runtime.zeros to create tensors. */
-  constructor(readonly runtime: Runtime, readonly offset: number, readonly shape: Shape) {
+  /** Use runtime.tensor / runtime.zeros / runtime.intTensor to create tensors. */
+  constructor(readonly runtime: Runtime, readonly offset: number, readonly shape: Shape,
+              readonly dtype: D = 'float32' as D) {
     this.size = shapeSize(shape);
   }
 
@@ -42,15 +49,18 @@ export class Tensor {
     return this.live;
   }
 
-  /** A Float32Array view over the current memory buffer. Valid until the next allocation may grow memory. */
-  get data(): Float32Array {
+  /** A typed view over the current memory buffer. Valid until the next allocation may grow memory. */
+  get data(): ArrayOf<D> {
     if (!this.live) throw new DisposedError(`tensor [${this.shape.join(', ')}] was used after dispose()`);
-    return new Float32Array(this.runtime.memory.buffer, this.offset, this.size);
+    const buffer = this.runtime.memory.buffer;
+    return (this.dtype === 'int32'
+      ? new Int32Array(buffer, this.offset, this.size)
+      : new Float32Array(buffer, this.offset, this.size)) as ArrayOf<D>;
   }
 
   /** A copy of the elements, safe to keep. */
-  toArray(): Float32Array {
-    return this.data.slice();
+  toArray(): ArrayOf<D> {
+    return this.data.slice() as ArrayOf<D>;
   }
 
   /** Copies `values` (exactly `size` numbers) into the tensor; returns this. */
