@@ -8,6 +8,7 @@ export {
   gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_ref, gemm_workspace_floats,
   gemm_pack_b, gemm_packed_b_floats, gemm_prepacked,
 } from "./gemm";
+export { vec_exp, vec_sigmoid, vec_tanh } from "./math";
 
 /** First byte the kernels' static data does not use; the TypeScript arena starts here. */
 export function heap_base(): usize {
