@@ -9,6 +9,7 @@ export {
   gemm_pack_b, gemm_packed_b_floats, gemm_prepacked,
 } from "./gemm";
 export { vec_exp, vec_sigmoid, vec_tanh } from "./math";
+export { bias_add_rows, bias_grad_rows } from "./linear";
 
 /** First byte the kernels' static data does not use; the TypeScript arena starts here. */
 export function heap_base(): usize {

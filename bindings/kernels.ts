@@ -19,6 +19,8 @@ export interface KernelExports {
   gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, dst: number): void;
   gemm_prepacked(transA: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
     bpacked: number, beta: number, c: number, ldc: number, work: number): void;
+  bias_add_rows(y: number, ldy: number, bias: number, rows: number, cols: number): void;
+  bias_grad_rows(g: number, ldg: number, grad: number, rows: number, cols: number): void;
   vec_exp(x: number, y: number, n: number): void;
   vec_sigmoid(x: number, y: number, n: number): void;
   vec_tanh(x: number, y: number, n: number): void;
@@ -33,5 +35,5 @@ export type BuildName = 'simd' | 'relaxed';
 export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
   'heap_base', 'build_relaxed', 'gemm_workspace_floats',
   'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref', 'gemm_packed_b_floats', 'gemm_pack_b', 'gemm_prepacked',
-  'vec_exp', 'vec_sigmoid', 'vec_tanh',
+  'vec_exp', 'vec_sigmoid', 'vec_tanh', 'bias_add_rows', 'bias_grad_rows',
 ];
