@@ -8,8 +8,15 @@ export {
   gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_ref, gemm_workspace_floats,
   gemm_pack_b, gemm_packed_b_floats, gemm_prepacked,
 } from "./gemm";
+export { sgd_update, adam_update, sum_squares, scale_inplace } from "./optim";
 export { vec_exp, vec_sigmoid, vec_tanh } from "./math";
 export { bias_add_rows, bias_grad_rows } from "./linear";
+export { softmax_xent_forward, softmax_xent_backward, log_softmax_rows } from "./loss";
+export { embedding_gather, embedding_scatter_add } from "./embed";
+export { dropout_forward, dropout_backward } from "./dropout";
+export { rnn_forward, rnn_backward } from "./rnn";
+export { lstm_forward, lstm_backward } from "./lstm";
+export { gru_forward, gru_backward } from "./gru";
 
 /** First byte the kernels' static data does not use; the TypeScript arena starts here. */
 export function heap_base(): usize {

@@ -44,11 +44,20 @@
 // @ts-ignore: decorator
 @inline const TANH_SMALL: f32 = 0.625;
 
+// Rounding to the nearest integer by adding 1.5·2²³: the sum's low mantissa
+// bits hold n, so 2^n comes from its bits with one integer add and a shift.
+// @ts-ignore: decorator
+@inline const ROUND: f32 = 12582912.0; // 1.5·2²³
+// @ts-ignore: decorator
+@inline const ROUND_BITS: i32 = 0x4b400000;
+
 /** e^x, lane-wise. */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  // pmin/pmax keep a NaN x (the comparison is false and x is returned).
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND));
+  const n = f32x4.sub(t, f32x4.splat(ROUND));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
@@ -58,15 +67,16 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
   // 2^n: n + 127 in the exponent field; the clamp keeps n in [-126, 127].
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const e = i32x4.shl(i32x4.add(t, i32x4.splat(127 - ROUND_BITS)), 23);
   return f32x4.mul(p, e);
 }
 
 /** e^x (same formula as exp_v). */
 // @ts-ignore: decorator
 @inline export function exp_s(x: f32): f32 {
-  x = max(min(x, EXP_MAX), EXP_MIN);
-  const n = nearest(x * LOG2E);
+  x = x > EXP_MAX ? EXP_MAX : x < EXP_MIN ? EXP_MIN : x;
+  const t = x * LOG2E + ROUND;
+  const n = t - ROUND;
   let r = x - n * LN2_HI;
   r = r - n * LN2_LO;
   let p = P0 * r + P1;
@@ -75,7 +85,7 @@
   p = p * r + P4;
   p = p * r + P5;
   p = p * r * r + r + 1;
-  const e = reinterpret<f32>((<i32>n + 127) << 23);
+  const e = reinterpret<f32>((reinterpret<i32>(t) + (127 - ROUND_BITS)) << 23);
   return p * e;
 }
 
@@ -91,38 +101,41 @@
   return 1 / (1 + exp_s(-x));
 }
 
-/** tanh(x), lane-wise. */
+/** tanh(x), lane-wise. tanh is odd: computed on |x|, then x's sign bit is put back (so tanh(−0) = −0). */
 // @ts-ignore: decorator
 @inline export function tanh_v(x: v128): v128 {
-  const ax = f32x4.abs(x);
-  // Large |x|: 1 − 2/(e^{2|x|} + 1), sign restored from x.
+  const sign = i32x4.splat(0x80000000);
+  const ax = v128.andnot(x, sign);
+  // Large |x|: 1 − 2/(e^{2|x|} + 1).
   const big = f32x4.sub(f32x4.splat(1),
     f32x4.div(f32x4.splat(2), f32x4.add(exp_v(f32x4.add(ax, ax)), f32x4.splat(1))));
-  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
   // Small |x|: odd polynomial.
-  const z = f32x4.mul(x, x);
+  const z = f32x4.mul(ax, ax);
   let p = f32x4.add(f32x4.mul(f32x4.splat(T0), z), f32x4.splat(T1));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T2));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T3));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T4));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(TANH_SMALL)));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), ax), ax);
+  const y = v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(TANH_SMALL)));
+  return v128.or(y, v128.and(x, sign));
 }
 
 /** tanh(x) (same formula as tanh_v). */
 // @ts-ignore: decorator
 @inline export function tanh_s(x: f32): f32 {
   const ax = abs(x);
+  let y: f32;
   if (ax < TANH_SMALL) {
-    const z = x * x;
+    const z = ax * ax;
     let p = T0 * z + T1;
     p = p * z + T2;
     p = p * z + T3;
     p = p * z + T4;
-    return p * z * x + x;
+    y = p * z * ax + ax;
+  } else {
+    y = 1 - 2 / (exp_s(ax + ax) + 1);
   }
-  const y: f32 = 1 - 2 / (exp_s(ax + ax) + 1);
-  return x < 0 ? -y : y;
+  return copysign<f32>(y, x);
 }
 
 // Array forms, for tests and for callers outside fused kernels: y[i] = f(x[i]).

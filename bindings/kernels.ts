@@ -21,11 +21,38 @@ export interface KernelExports {
     bpacked: number, beta: number, c: number, ldc: number, work: number): void;
   bias_add_rows(y: number, ldy: number, bias: number, rows: number, cols: number): void;
   bias_grad_rows(g: number, ldg: number, grad: number, rows: number, cols: number): void;
+  rnn_forward(t: number, b: number, h: number, a: number, whh: number, packed: number, h0: number,
+    out: number, ldo: number, relu: number, reverse: number, work: number): void;
+  rnn_backward(t: number, b: number, h: number, a: number, out: number, ldo: number, dout: number, lddo: number,
+    whh: number, packedT: number, dh0: number, relu: number, reverse: number, work: number): void;
+  lstm_forward(t: number, b: number, h: number, gates: number, whh: number, packed: number,
+    h0: number, c0: number, out: number, ldo: number, cs: number, reverse: number, work: number): void;
+  lstm_backward(t: number, b: number, h: number, gates: number, cs: number, c0: number,
+    dout: number, lddo: number, whh: number, packedT: number, dh0: number, dc0: number, reverse: number, work: number): void;
+  gru_forward(t: number, b: number, h: number, gx: number, whh: number, packed: number, bhh: number,
+    gh: number, hn: number, h0: number, out: number, ldo: number, reverse: number, work: number): void;
+  gru_backward(t: number, b: number, h: number, gx: number, hn: number, h0: number, out: number, ldo: number,
+    dout: number, lddo: number, whh: number, packedT: number, dgh: number, dh0: number, reverse: number, work: number): void;
   vec_exp(x: number, y: number, n: number): void;
   vec_sigmoid(x: number, y: number, n: number): void;
   vec_tanh(x: number, y: number, n: number): void;
+  softmax_xent_forward(logits: number, targets: number, n: number, v: number, ignoreIndex: number,
+    rowStats: number): number;
+  softmax_xent_backward(logits: number, targets: number, n: number, v: number, ignoreIndex: number,
+    rowStats: number, scale: number, dlogits: number): void;
+  log_softmax_rows(logits: number, n: number, v: number, out: number): void;
+  embedding_gather(weight: number, dim: number, ids: number, n: number, out: number): void;
+  embedding_scatter_add(dout: number, dim: number, ids: number, n: number, grad: number, paddingIdx: number): void;
+  dropout_forward(x: number, y: number, mask: number, n: number, p: number, seed: number, counter: number): void;
+  dropout_backward(dy: number, dx: number, mask: number, n: number): void;
   gemm_ref(transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number): void;
+  sgd_update(param: number, grad: number, momentumBuf: number, n: number, lr: number, momentum: number,
+    dampening: number, weightDecay: number, nesterov: number, first: number): void;
+  adam_update(param: number, grad: number, m: number, v: number, n: number, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, decoupled: number, step: number): void;
+  sum_squares(ptr: number, n: number): number;
+  scale_inplace(ptr: number, n: number, s: number): void;
 }
 
 /** Names of the two builds compiled from assembly/. */
@@ -35,5 +62,9 @@ export type BuildName = 'simd' | 'relaxed';
 export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
   'heap_base', 'build_relaxed', 'gemm_workspace_floats',
   'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref', 'gemm_packed_b_floats', 'gemm_pack_b', 'gemm_prepacked',
+  'sgd_update', 'adam_update', 'sum_squares', 'scale_inplace',
   'vec_exp', 'vec_sigmoid', 'vec_tanh', 'bias_add_rows', 'bias_grad_rows',
+  'softmax_xent_forward', 'softmax_xent_backward', 'log_softmax_rows',
+  'embedding_gather', 'embedding_scatter_add', 'dropout_forward', 'dropout_backward',
+  'rnn_forward', 'rnn_backward', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward',
 ];

@@ -27,3 +27,6 @@ export class UnsupportedRuntimeError extends MnemoError {}
 
 /** A tensor (or runtime) was used after dispose(). */
 export class DisposedError extends MnemoError {}
+
+/** A file (safetensors) is malformed or uses something mnemo cannot read; the message names the offending field. */
+export class FileFormatError extends MnemoError {}

@@ -5,10 +5,17 @@
 export { init, Runtime, type InitOptions } from './runtime.js';
 export { Tensor, shapeSize, type Shape, type DType, type ArrayOf } from './tensor.js';
 export { gemm, matmul, type GemmOptions } from './gemm.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export { Random } from './random.js';
 export { Arena, ALIGN } from './arena.js';
 export {
-  MnemoError, ShapeError, OutOfMemoryError, WasmLoadError, UnsupportedRuntimeError, DisposedError,
+  MnemoError, ShapeError, OutOfMemoryError, WasmLoadError, UnsupportedRuntimeError, DisposedError, FileFormatError,
 } from './errors.js';
+export {
+  readSafetensors, writeSafetensors,
+  type SafetensorsDType, type SafetensorsTensor, type SafetensorsTensorInput, type SafetensorsFile,
+} from './io/safetensors.js';
 export {
   loadKernels, chooseBuild, defaultWasmUrl, hasSimd, hasRelaxedSimd,
   type BuildName, type KernelExports, type LoadOptions, type LoadedKernels, type WasmSource, type WasmSources,

@@ -44,14 +44,33 @@ export class Tensor<D extends DType = 'float32'> {
     return this.size * 4;
   }
 
-  /** False once disposed (directly or by the end of its scope). */
+  /** The tensor whose memory a view shares (undefined for a tensor that owns its memory). */
+  private base?: Tensor<D>;
+
+  /** False once disposed (directly, by the end of its scope, or, for a view, with its base). */
   get isLive(): boolean {
-    return this.live;
+    return this.live && (this.base === undefined || this.base.isLive);
+  }
+
+  /**
+   * The same memory seen with another shape of the same size, like PyTorch's
+   * view(): (T, B, V) logits as (T·B, V), say. Disposing a view frees nothing;
+   * it is dead once its base is disposed.
+   */
+  view(shape: Shape): Tensor<D> {
+    const size = shapeSize(shape);
+    if (size !== this.size) {
+      throw new ShapeError(`view: [${this.shape.join(', ')}] has ${this.size} elements, [${shape.join(', ')}] has ${size}`);
+    }
+    if (!this.isLive) throw new DisposedError(`view of tensor [${this.shape.join(', ')}] after dispose()`);
+    const v = new Tensor<D>(this.runtime, this.offset, [...shape], this.dtype);
+    v.base = this.base ?? this;
+    return v;
   }
 
   /** A typed view over the current memory buffer. Valid until the next allocation may grow memory. */
   get data(): ArrayOf<D> {
-    if (!this.live) throw new DisposedError(`tensor [${this.shape.join(', ')}] was used after dispose()`);
+    if (!this.isLive) throw new DisposedError(`tensor [${this.shape.join(', ')}] was used after dispose()`);
     const buffer = this.runtime.memory.buffer;
     return (this.dtype === 'int32'
       ? new Int32Array(buffer, this.offset, this.size)
@@ -76,7 +95,7 @@ export class Tensor<D extends DType = 'float32'> {
   dispose(): void {
     if (!this.live) return;
     this.live = false;
-    this.runtime.release(this);
+    if (this.base === undefined) this.runtime.release(this);
   }
 
   /** Marks the tensor dead without freeing (the runtime did the freeing). */

@@ -94,6 +94,25 @@ describe('tensors and the arena', () => {
     await expect(mnemo.init({ maxMemory: 2 ** 40 })).rejects.toThrow(/between 64 KiB and 4 GiB/);
   });
 
+  it('view() shares memory with another shape and dies with its base', async () => {
+    const rt = await mnemo.init();
+    const used = rt.memoryStats().usedBytes;
+    const t = rt.tensor([2, 3, 4], Array.from({ length: 24 }, (_, i) => i));
+    const v = t.view([6, 4]);
+    expect(v.offset).toBe(t.offset);
+    expect(v.shape).toEqual([6, 4]);
+    v.data[5] = -1;
+    expect(t.data[5]).toBe(-1);
+    expect(() => t.view([5, 5])).toThrow(/has 24 elements, \[5, 5\] has 25/);
+    v.dispose(); // frees nothing
+    expect(t.isLive).toBe(true);
+    const w = t.view([24]);
+    t.dispose();
+    expect(w.isLive).toBe(false);
+    expect(() => w.data).toThrow(mnemo.DisposedError);
+    expect(rt.memoryStats().usedBytes).toBe(used);
+  });
+
   it('rejects bad shapes and data with ShapeError naming them', async () => {
     const rt = await mnemo.init();
     expect(() => rt.tensor([2, -1])).toThrow(mnemo.ShapeError);

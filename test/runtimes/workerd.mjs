@@ -24,7 +24,7 @@ const workerdBin = require.resolve(`${platformPackage}/bin/workerd`);
 const workerdVersion = require(`${platformPackage}/package.json`).version; // 1.YYYYMMDD.N
 const compatibilityDate = workerdVersion.split('.')[1].replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3');
 
-const jsIn = (dir) => readdirSync(join(repo, dir)).filter((f) => f.endsWith('.js')).map((f) => `${dir}/${f}`);
+const jsIn = (dir) => readdirSync(join(repo, dir), { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => `${dir}/${f}`);
 const modules = [
   'test/runtimes/workerd-worker.js', // the main module comes first
   'test/runtimes/report.js',
