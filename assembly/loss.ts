@@ -25,13 +25,22 @@ import { exp_s, exp_v } from "./math";
 // @ts-ignore: decorator
 @inline const SUM_CHUNK: i32 = 128;
 
-// max_j x[j] over v floats (NaN if any is NaN; −Inf when v = 0).
+// max_j x[j] over v floats (−Inf when v = 0). The vector loop uses pmax (one
+// maxps; NaN-propagating f32x4.max costs several instructions in V8), which
+// may skip a NaN; a NaN logit still makes the row's sum of exponentials, and
+// so the loss, NaN.
 function row_max(x: usize, v: i32): f32 {
   let m: f32 = -Infinity;
   let j = 0;
   if (v >= 4) {
-    let mv = v128.load(x);
-    for (j = 4; j + 4 <= v; j += 4) mv = f32x4.max(mv, v128.load(x + (<usize>j << 2)));
+    let mv = v128.load(x), mw = mv;
+    for (j = 4; j + 8 <= v; j += 8) {
+      const p = x + (<usize>j << 2);
+      mv = f32x4.pmax(mv, v128.load(p));
+      mw = f32x4.pmax(mw, v128.load(p, 16));
+    }
+    for (; j + 4 <= v; j += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>j << 2)));
+    mv = f32x4.pmax(mv, mw);
     m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)),
       max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   }
@@ -46,8 +55,15 @@ function row_sum_exp(x: usize, v: i32, m: f32): f64 {
   let j = 0;
   while (j + 4 <= v) {
     const end = min(v, j + SUM_CHUNK);
-    let acc = f32x4.splat(0);
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+    // Two vectors per iteration share exp_v's constants (see vec_exp in math.ts).
+    for (; j + 8 <= end; j += 8) {
+      const p = x + (<usize>j << 2);
+      acc = f32x4.add(acc, exp_v(f32x4.sub(v128.load(p), mv)));
+      acc2 = f32x4.add(acc2, exp_v(f32x4.sub(v128.load(p, 16), mv)));
+    }
     for (; j + 4 <= end; j += 4) acc = f32x4.add(acc, exp_v(f32x4.sub(v128.load(x + (<usize>j << 2)), mv)));
+    acc = f32x4.add(acc, acc2);
     total += (<f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1))
       + (<f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3));
   }
@@ -98,6 +114,13 @@ export function softmax_xent_backward(logits: usize, targets: usize, n: i32, v: 
     const m = load<f32>(st), ls = load<f32>(st, 4);
     const mv = f32x4.splat(m), lv = f32x4.splat(ls);
     let j = 0;
+    for (; j + 8 <= v; j += 8) {
+      const o = <usize>j << 2;
+      const p = exp_v(f32x4.sub(f32x4.sub(v128.load(x + o), mv), lv));
+      const q = exp_v(f32x4.sub(f32x4.sub(v128.load(x + o, 16), mv), lv));
+      v128.store(d + o, f32x4.mul(p, sv));
+      v128.store(d + o, f32x4.mul(q, sv), 16);
+    }
     for (; j + 4 <= v; j += 4) {
       const o = <usize>j << 2;
       const p = exp_v(f32x4.sub(f32x4.sub(v128.load(x + o), mv), lv));

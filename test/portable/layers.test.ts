@@ -241,6 +241,19 @@ describe.each(builds)('layers (%s build)', (build) => {
       });
     });
 
+    it('a NaN logit anywhere in a row makes the loss NaN (never hidden by the row max)', async () => {
+      const rt = await ready;
+      rt.scope(() => {
+        const v = 37;
+        for (const at of [0, 1, 5, 8, 33, 36]) { // vector body lanes, second vector of a pair, tail
+          const x = rand(2 * v, at + 1);
+          x[v + at] = NaN;
+          const loss = new mnemo.CrossEntropyLoss(rt).forward(rt.tensor([2, v], x), rt.intTensor([2], [3, 4]));
+          expect(loss, `NaN at column ${at}`).toBeNaN();
+        }
+      });
+    });
+
     it('backward in place writes over the logits and returns them', async () => {
       const rt = await ready;
       rt.scope(() => {
