@@ -29,6 +29,8 @@ export default defineConfig({
       ...(chromium ? [{
         // Chromium: the portable tests; 'mnemo' is the portable entry (fetches the wasm).
         resolve: { alias: { mnemo: here('./src/index.ts') } },
+        // The corpus tests read ../shared/data (beside the clone, as in CI).
+        server: { fs: { allow: [here('.'), here('../shared')] } },
         test: {
           name: 'chromium',
           include: ['test/portable/**/*.test.ts'],

@@ -7,6 +7,7 @@ export { Tensor, shapeSize, type Shape, type DType, type ArrayOf } from './tenso
 export { gemm, matmul, type GemmOptions } from './gemm.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
+export * from './lm/index.js';
 export { Random } from './random.js';
 export { Arena, ALIGN } from './arena.js';
 export {
@@ -16,6 +17,7 @@ export {
   readSafetensors, writeSafetensors,
   type SafetensorsDType, type SafetensorsTensor, type SafetensorsTensorInput, type SafetensorsFile,
 } from './io/safetensors.js';
+export { saveModel, loadModel, MODEL_FORMAT, EXTRA_TENSOR_PREFIX, type LoadedModel } from './io/model-file.js';
 export {
   loadKernels, chooseBuild, defaultWasmUrl, hasSimd, hasRelaxedSimd,
   type BuildName, type KernelExports, type LoadOptions, type LoadedKernels, type WasmSource, type WasmSources,

@@ -7,6 +7,7 @@ import { init as initPortable, type InitOptions, type Runtime } from './runtime.
 
 export * from './index.js';
 export { enableRelaxedSimd } from '../bindings/node.js';
+export { loadBrown, BROWN_PACKAGE_VERSION, type BrownCorpus, type LoadBrownOptions } from './lm/brown.js';
 
 /** As the portable init(), but the default wasm source is the package's files, read with node:fs. */
 export async function init(options: InitOptions = {}): Promise<Runtime> {

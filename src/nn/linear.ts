@@ -16,6 +16,12 @@ export interface LinearOptions {
   bias?: boolean;
   /** Seed of the initialisation (default: the next seed of a fixed sequence). */
   seed?: number;
+  /**
+   * Weight tying: use this existing (outFeatures, inFeatures) Parameter as the weight
+   * (e.g. an Embedding's). It is not registered as this layer's parameter (its owner
+   * lists and frees it); backward adds into its grad, so both uses accumulate.
+   */
+  weight?: Parameter;
 }
 
 /**
@@ -42,7 +48,15 @@ export class Linear extends Module {
     this.outFeatures = outF;
     const rng = new Random(options.seed ?? nextDefaultSeed());
     const bound = inF > 0 ? 1 / Math.sqrt(inF) : 0;
-    this.weight = this.addParameter('weight', [outF, inF], (v) => fillUniform(rng, v, bound));
+    if (options.weight) {
+      const w = options.weight.value.shape;
+      if (w.length !== 2 || w[0] !== outF || w[1] !== inF) {
+        throw new ShapeError(`Linear: a shared weight must have shape [${outF}, ${inF}], got ${fmt(w)}`);
+      }
+      this.weight = options.weight;
+    } else {
+      this.weight = this.addParameter('weight', [outF, inF], (v) => fillUniform(rng, v, bound));
+    }
     this.bias = options.bias === false ? null : this.addParameter('bias', [outF], (v) => fillUniform(rng, v, bound));
   }
 

@@ -72,7 +72,8 @@ export abstract class RecurrentBase extends Module {
   private readonly gates: number;
   private readonly weights: Weights[] = [];
   private readonly dropoutSeed: number;
-  private dropoutCounter = 0;
+  /** Position of the between-layer dropout masks (advances with every masked element); save and restore it for a bit-exact resume. */
+  dropoutCounter = 0;
   private saved?: { t: number; b: number; input: Tensor; dropped: boolean[] };
 
   protected constructor(runtime: Runtime, private readonly cell: Cell, options: RecurrentOptions) {

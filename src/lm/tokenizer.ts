@@ -1,0 +1,450 @@
+// Tokenizers: text → token ids → text, at word or character level. Portable
+// (no Node APIs). The vocabulary is plain JSON, so it travels inside a model file.
+//
+// Word level, the rule:
+//   - The text is cut into lines at '\n' (a '\r' before it is white space, so
+//     CRLF text gives the same tokens).
+//   - Each line is split on runs of white space (JavaScript's `\s`: space, tab,
+//     '\r', '\f', '\v' and the Unicode spaces). Nothing else is split:
+//     punctuation stays attached to its word unless the text already separates
+//     it (the Brown files write `election , which` with spaces, so `,` is a word).
+//   - Every non-empty line ends with the token '</s>'; a line that is empty or
+//     only white space produces nothing.
+//   - With `lowercase`, the text is lower-cased first (String#toLowerCase,
+//     locale-independent); by default case is kept (`The` ≠ `the`).
+//   - fit(): words seen fewer than `minCount` times (default 1) become '<unk>';
+//     with `maxVocab`, only the most frequent words are kept so that the
+//     vocabulary has at most that many tokens, and the others become '<unk>'.
+//     '<unk>' and '</s>' are always in the vocabulary, counted like words ('<unk>'
+//     counts the words it replaced, plus any literal `<unk>` in the text).
+//   - Vocabulary order: count descending, ties by code point (the order of the
+//     Brown `vocab.txt`); id = rank.
+//   - decode() joins words with single spaces and turns '</s>' into '\n', so
+//     decode(encode(text)) is the text with white space normalised.
+//
+// Character level: every character (Unicode code point, not UTF-16 unit) is a
+// token, '\n' included; '\n' is the end-of-line token. fit() keeps characters
+// seen at least `minCount` times; '<unk>' is always in the vocabulary and
+// stands for any other character, so unseen characters are never fatal. It
+// decodes to U+FFFD (the replacement character). Same order rule as words.
+
+import { FileFormatError, MnemoError } from '../errors.js';
+
+/** A tokenizer was given a bad argument (not a string, an id out of range, an unknown token without '<unk>'). */
+export class TokenizerError extends MnemoError {}
+
+/** The unknown-token and end-of-line tokens. */
+export const UNK = '<unk>';
+export const EOS_WORD = '</s>';
+export const EOS_CHAR = '\n';
+/** What a character-level '<unk>' decodes to. */
+const REPLACEMENT_CHAR = '\uFFFD';
+
+const WHITESPACE = /\s+/;
+
+/** Token ↔ id. Ids are positions in `tokens`. */
+export class Vocabulary {
+  /** id → token. */
+  readonly tokens: readonly string[];
+  /** Id of the unknown token, or −1 if the vocabulary has none. */
+  readonly unkId: number;
+  private readonly ids: Map<string, number>;
+
+  /**
+   * @param tokens id → token; no duplicates.
+   * @param unk the unknown token: a string in `tokens`, null for none; by default '<unk>' if present, else none.
+   */
+  constructor(tokens: readonly string[], unk?: string | null) {
+    if (!Array.isArray(tokens)) throw new TokenizerError(`Vocabulary: tokens must be an array of strings, got ${describe(tokens)}`);
+    const ids = new Map<string, number>();
+    tokens.forEach((t, i) => {
+      if (typeof t !== 'string') throw new TokenizerError(`Vocabulary: token ${i} must be a string, got ${describe(t)}`);
+      const prev = ids.get(t);
+      if (prev !== undefined) throw new TokenizerError(`Vocabulary: token ${JSON.stringify(t)} appears twice (ids ${prev} and ${i})`);
+      ids.set(t, i);
+    });
+    const unkToken = unk === undefined ? (ids.has(UNK) ? UNK : null) : unk;
+    if (unkToken !== null && (typeof unkToken !== 'string' || !ids.has(unkToken))) {
+      throw new TokenizerError(`Vocabulary: the unknown token ${JSON.stringify(unkToken)} is not one of the ${tokens.length} tokens`);
+    }
+    this.tokens = Object.freeze(tokens.slice());
+    this.ids = ids;
+    this.unkId = unkToken === null ? -1 : ids.get(unkToken)!;
+  }
+
+  /** Number of tokens. */
+  get size(): number {
+    return this.tokens.length;
+  }
+
+  /** The id of `token`; unkId when it is unknown. Throws TokenizerError if it is unknown and there is no unknown token. */
+  idOf(token: string): number {
+    const id = this.ids.get(token);
+    if (id !== undefined) return id;
+    if (this.unkId >= 0) return this.unkId;
+    throw new TokenizerError(`Vocabulary: unknown token ${JSON.stringify(token)} and the vocabulary has no unknown token`);
+  }
+
+  /** The token of `id`. Throws TokenizerError if id is not an integer in [0, size). */
+  tokenOf(id: number): string {
+    const t = Number.isInteger(id) ? this.tokens[id] : undefined;
+    if (t === undefined) throw new TokenizerError(`Vocabulary: id ${id} is out of range [0, ${this.size})`);
+    return t;
+  }
+
+  /** Whether `token` is in the vocabulary (the unknown token counts as in it). */
+  has(token: string): boolean {
+    return this.ids.has(token);
+  }
+
+  /** `{ tokens, unk }`: the tokens in id order and the unknown token (or null). */
+  toJSON(): { tokens: string[]; unk: string | null } {
+    return { tokens: this.tokens.slice(), unk: this.unkId >= 0 ? this.tokens[this.unkId]! : null };
+  }
+
+  /** The inverse of toJSON(), from the object or its JSON text. Throws FileFormatError naming the bad field. */
+  static fromJSON(json: unknown): Vocabulary {
+    return vocabularyFromJSON(parseJSON(json, 'vocabulary'), 'vocabulary');
+  }
+}
+
+/** The JSON form of a tokenizer (stored in a model file's metadata). */
+export interface TokenizerJSON {
+  level: 'char' | 'word';
+  lowercase: boolean;
+  vocab: { tokens: string[]; unk: string | null };
+}
+
+/** What WordTokenizer and CharTokenizer share. */
+export interface Tokenizer {
+  readonly level: 'char' | 'word';
+  readonly vocab: Vocabulary;
+  /** Id of the end-of-line token: '</s>' for words, '\n' for characters. */
+  readonly eos: number;
+  /** text → tokens (word level: '</s>' at each line end). Tokens not in the vocabulary stay as they are. */
+  tokenize(text: string): string[];
+  /** text → ids (tokens not in the vocabulary → unkId). */
+  encode(text: string): Int32Array;
+  /** ids → text. Word level: tokens joined by spaces, '</s>' → '\n'. Character level: concatenated. */
+  decode(ids: ArrayLike<number>): string;
+  toJSON(): TokenizerJSON;
+}
+
+/** Options of WordTokenizer.fit. */
+export interface WordFitOptions {
+  /** Words seen fewer times become '<unk>' (default 1: keep every word). */
+  minCount?: number;
+  /** Lower-case the text before splitting (default false: case kept). */
+  lowercase?: boolean;
+  /** At most this many tokens, '<unk>' and '</s>' included (default: no limit). */
+  maxVocab?: number;
+}
+
+/** Options of fromVocabulary. */
+export interface FromVocabularyOptions {
+  lowercase?: boolean;
+  /** The unknown token; by default '<unk>' if it is among the tokens, else none. */
+  unk?: string | null;
+}
+
+/** Word-level tokenizer (rule at the top of this file). */
+export class WordTokenizer implements Tokenizer {
+  readonly level = 'word' as const;
+  readonly vocab: Vocabulary;
+  readonly eos: number;
+  readonly lowercase: boolean;
+
+  private constructor(vocab: Vocabulary, lowercase: boolean) {
+    if (!vocab.has(EOS_WORD)) throw new TokenizerError(`WordTokenizer: the vocabulary must contain the end-of-line token '${EOS_WORD}'`);
+    vocab.tokens.forEach((t, i) => {
+      if (t === '' || WHITESPACE.test(t)) {
+        throw new TokenizerError(`WordTokenizer: token ${i} (${JSON.stringify(t)}) is empty or contains white space; a word never does`);
+      }
+    });
+    this.vocab = vocab;
+    this.eos = vocab.idOf(EOS_WORD);
+    this.lowercase = lowercase;
+  }
+
+  /** Builds the vocabulary from `text` (see the rule at the top of this file). */
+  static fit(text: string, options: WordFitOptions = {}): WordTokenizer {
+    const lowercase = optionalBoolean(options.lowercase, 'WordTokenizer.fit: lowercase');
+    const minCount = countOption(options.minCount, 1, 'WordTokenizer.fit: minCount');
+    const maxVocab = options.maxVocab === undefined ? Infinity : countOption(options.maxVocab, 2, 'WordTokenizer.fit: maxVocab');
+    if (maxVocab < 2) throw new TokenizerError(`WordTokenizer.fit: maxVocab must be at least 2 ('${UNK}' and '${EOS_WORD}'), got ${maxVocab}`);
+    const counts = new Map<string, number>();
+    forEachWord(prepare(text, lowercase, 'WordTokenizer.fit'), (w) => counts.set(w, (counts.get(w) ?? 0) + 1));
+    const ranked = limitVocabulary(counts, minCount, maxVocab, [UNK, EOS_WORD]);
+    return new WordTokenizer(new Vocabulary(ranked.map((e) => e.token), UNK), lowercase);
+  }
+
+  /** A tokenizer over a given vocabulary (in id order); it must contain '</s>'. */
+  static fromVocabulary(tokens: readonly string[], options: FromVocabularyOptions = {}): WordTokenizer {
+    return new WordTokenizer(new Vocabulary(tokens, options.unk), optionalBoolean(options.lowercase, 'WordTokenizer: lowercase'));
+  }
+
+  tokenize(text: string): string[] {
+    const out: string[] = [];
+    forEachWord(prepare(text, this.lowercase, 'WordTokenizer.tokenize'), (w) => out.push(w));
+    return out;
+  }
+
+  encode(text: string): Int32Array {
+    const ids: number[] = [];
+    const vocab = this.vocab;
+    forEachWord(prepare(text, this.lowercase, 'WordTokenizer.encode'), (w) => ids.push(vocab.idOf(w)));
+    return Int32Array.from(ids);
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    const parts: string[] = [];
+    let lineStart = true;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id === this.eos) {
+        parts.push('\n');
+        lineStart = true;
+      } else {
+        const t = this.vocab.tokenOf(id);
+        parts.push(lineStart ? t : ' ' + t);
+        lineStart = false;
+      }
+    }
+    return parts.join('');
+  }
+
+  toJSON(): TokenizerJSON {
+    return { level: 'word', lowercase: this.lowercase, vocab: this.vocab.toJSON() };
+  }
+}
+
+/** Options of CharTokenizer.fit. */
+export interface CharFitOptions {
+  /** Characters seen fewer times become '<unk>' (default 1: keep every character). */
+  minCount?: number;
+  /** Lower-case the text first (default false). */
+  lowercase?: boolean;
+}
+
+/** Character-level tokenizer: one token per code point, '\n' is the end of line. */
+export class CharTokenizer implements Tokenizer {
+  readonly level = 'char' as const;
+  readonly vocab: Vocabulary;
+  readonly eos: number;
+  readonly lowercase: boolean;
+  /** id of each UTF-16 code unit that is a whole BMP character (−1: not in the vocabulary); a fast path for encode. */
+  private readonly bmpIds: Int32Array;
+
+  private constructor(vocab: Vocabulary, lowercase: boolean) {
+    if (!vocab.has(EOS_CHAR)) throw new TokenizerError(`CharTokenizer: the vocabulary must contain the end-of-line character '\\n'`);
+    this.bmpIds = new Int32Array(0x10000).fill(-1);
+    vocab.tokens.forEach((t, i) => {
+      if (i === vocab.unkId) return;
+      const cp = t.codePointAt(0);
+      if (cp === undefined || String.fromCodePoint(cp).length !== t.length) {
+        throw new TokenizerError(`CharTokenizer: token ${i} (${JSON.stringify(t)}) is not a single character`);
+      }
+      if (t.length === 1) this.bmpIds[cp] = i;
+    });
+    this.vocab = vocab;
+    this.eos = vocab.idOf(EOS_CHAR);
+    this.lowercase = lowercase;
+  }
+
+  /** Builds the vocabulary from the characters of `text`; '<unk>' and '\n' are always in it. */
+  static fit(text: string, options: CharFitOptions = {}): CharTokenizer {
+    const lowercase = optionalBoolean(options.lowercase, 'CharTokenizer.fit: lowercase');
+    const minCount = countOption(options.minCount, 1, 'CharTokenizer.fit: minCount');
+    const counts = new Map<string, number>();
+    for (const ch of prepare(text, lowercase, 'CharTokenizer.fit')) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    const ranked = limitVocabulary(counts, minCount, Infinity, [UNK, EOS_CHAR]);
+    return new CharTokenizer(new Vocabulary(ranked.map((e) => e.token), UNK), lowercase);
+  }
+
+  /** A tokenizer over a given vocabulary (in id order): single characters, '\n' among them, plus the unknown token. */
+  static fromVocabulary(tokens: readonly string[], options: FromVocabularyOptions = {}): CharTokenizer {
+    return new CharTokenizer(new Vocabulary(tokens, options.unk), optionalBoolean(options.lowercase, 'CharTokenizer: lowercase'));
+  }
+
+  tokenize(text: string): string[] {
+    return Array.from(prepare(text, this.lowercase, 'CharTokenizer.tokenize'));
+  }
+
+  encode(text: string): Int32Array {
+    const s = prepare(text, this.lowercase, 'CharTokenizer.encode');
+    const out = new Int32Array(s.length);   // at least one unit per character
+    const bmp = this.bmpIds;
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const u = s.charCodeAt(i);
+      const id = bmp[u]!;
+      if (id >= 0) {
+        out[n++] = id;
+      } else if (u >= 0xd800 && u <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        out[n++] = this.vocab.idOf(s.slice(i, i + 2));   // a character outside the BMP: two units
+        i++;
+      } else {
+        out[n++] = this.vocab.idOf(s[i]!);
+      }
+    }
+    return out.slice(0, n);
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    const parts: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      parts.push(id === this.vocab.unkId ? REPLACEMENT_CHAR : this.vocab.tokenOf(id));
+    }
+    return parts.join('');
+  }
+
+  toJSON(): TokenizerJSON {
+    return { level: 'char', lowercase: this.lowercase, vocab: this.vocab.toJSON() };
+  }
+}
+
+/** A tokenizer from its toJSON() form (the object or its JSON text). Throws FileFormatError naming the bad field. */
+export function tokenizerFromJSON(json: unknown): Tokenizer {
+  const o = parseJSON(json, 'tokenizer');
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new FileFormatError(`tokenizer: expected an object { level, lowercase, vocab }, got ${describe(o)}`);
+  }
+  const { level, lowercase, vocab } = o as Record<string, unknown>;
+  if (level !== 'word' && level !== 'char') throw new FileFormatError(`tokenizer.level must be 'word' or 'char', got ${describe(level)}`);
+  if (typeof lowercase !== 'boolean') throw new FileFormatError(`tokenizer.lowercase must be a boolean, got ${describe(lowercase)}`);
+  const v = vocabularyFromJSON(vocab, 'tokenizer.vocab');
+  try {
+    const options = { lowercase, unk: v.unkId >= 0 ? v.tokens[v.unkId]! : null };
+    return level === 'word' ? WordTokenizer.fromVocabulary(v.tokens, options) : CharTokenizer.fromVocabulary(v.tokens, options);
+  } catch (e) {
+    if (e instanceof TokenizerError) throw new FileFormatError(`tokenizer: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A token and how often it occurs. */
+export interface TokenCount {
+  token: string;
+  count: number;
+}
+
+/**
+ * Sorts by count descending, ties by code point (the vocabulary order). Used
+ * by fit() and by the Brown preparation.
+ */
+export function rankByCount(entries: TokenCount[]): TokenCount[] {
+  return entries.sort((a, b) => b.count - a.count || compareCodePoints(a.token, b.token));
+}
+
+/** Compares two strings by Unicode code points (JS `<` compares UTF-16 units, which differs for U+E000–U+FFFF vs. astral characters). */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x !== y) {
+      const xs = x >= 0xd800 && x <= 0xdfff, ys = y >= 0xd800 && y <= 0xdfff;
+      if (xs !== ys) return xs ? 1 : -1;   // a surrogate (a code point ≥ U+10000) sorts after any BMP unit
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+// ---------------------------------------------------------------------------
+
+/**
+ * counts → ranked vocabulary: `specials` ('<unk>' first, then the end-of-line
+ * token) are always kept; other tokens need count ≥ minCount, and only the top
+ * maxVocab − specials.length of them by rank are kept. Dropped counts go to '<unk>'.
+ */
+function limitVocabulary(counts: Map<string, number>, minCount: number, maxVocab: number, specials: string[]): TokenCount[] {
+  let unkCount = counts.get(UNK) ?? 0;
+  const kept: TokenCount[] = [];
+  const out: TokenCount[] = [];
+  for (const [token, count] of counts) {
+    if (specials.includes(token)) continue;
+    if (count >= minCount) kept.push({ token, count });
+    else unkCount += count;
+  }
+  rankByCount(kept);
+  const room = maxVocab - specials.length;
+  if (kept.length > room) for (const e of kept.splice(room)) unkCount += e.count;
+  out.push({ token: UNK, count: unkCount });
+  for (const s of specials) if (s !== UNK) out.push({ token: s, count: counts.get(s) ?? 0 });
+  return rankByCount(out.concat(kept));
+}
+
+/** Calls `f` for each word of `text` and '</s>' after each non-empty line. */
+function forEachWord(text: string, f: (word: string) => void): void {
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const words = text.slice(start, end).split(WHITESPACE);
+    let any = false;
+    for (const w of words) {
+      if (w !== '') {
+        f(w);
+        any = true;
+      }
+    }
+    if (any) f(EOS_WORD);
+    start = end + 1;
+  }
+}
+
+function prepare(text: unknown, lowercase: boolean, what: string): string {
+  if (typeof text !== 'string') throw new TokenizerError(`${what}: text must be a string, got ${describe(text)}`);
+  return lowercase ? text.toLowerCase() : text;
+}
+
+function countOption(value: unknown, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new TokenizerError(`${what} must be a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function optionalBoolean(value: unknown, what: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TokenizerError(`${what} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function parseJSON(json: unknown, what: string): unknown {
+  if (typeof json !== 'string') return json;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch (e) {
+    throw new FileFormatError(`${what}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+function vocabularyFromJSON(o: unknown, what: string): Vocabulary {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new FileFormatError(`${what}: expected an object { tokens, unk }, got ${describe(o)}`);
+  }
+  const { tokens, unk } = o as Record<string, unknown>;
+  if (!Array.isArray(tokens)) throw new FileFormatError(`${what}.tokens must be an array of strings, got ${describe(tokens)}`);
+  const bad = tokens.findIndex((t) => typeof t !== 'string');
+  if (bad >= 0) throw new FileFormatError(`${what}.tokens[${bad}] must be a string, got ${describe(tokens[bad])}`);
+  if (unk !== undefined && unk !== null && typeof unk !== 'string') {
+    throw new FileFormatError(`${what}.unk must be a string or null, got ${describe(unk)}`);
+  }
+  try {
+    return new Vocabulary(tokens as string[], unk);
+  } catch (e) {
+    if (e instanceof TokenizerError) throw new FileFormatError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}

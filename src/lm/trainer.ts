@@ -1,0 +1,371 @@
+// Trains an RNNLanguageModel with truncated BPTT (Zaremba et al. 2014):
+// epochs over the training stream cut into B parallel streams and windows of
+// T tokens, the hidden state carried from window to window (never
+// backpropagated into), global-norm clipping, Adam / AdamW / SGD, a learning-
+// rate schedule (Zaremba's step decay, decay on plateau, cosine), validation
+// perplexity after each epoch, the best model kept, early stop.
+//
+// Repeatable: a seeded model (its initialisation and dropout masks) and a
+// seeded batcher give the same weights bit for bit on the same build.
+// Resumable: checkpoint() captures everything the next step depends on
+// (weights, optimizer buffers, schedule, data position and RNG, dropout
+// positions, the carried hidden state, running statistics); a Trainer built
+// with `resume` continues exactly as if never stopped. Portable: the trainer
+// produces checkpoint bytes, and the caller stores them (the CLI writes them
+// atomically).
+
+import { MnemoError } from '../errors.js';
+import { writeSafetensors, readSafetensors, type SafetensorsTensorInput } from '../io/safetensors.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import { clipGradNorm } from '../optim/clip.js';
+import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
+import { CosineAnnealing, StepDecay, type Schedule } from '../optim/schedule.js';
+import { SGD } from '../optim/sgd.js';
+import { BpttBatcher, type BpttBatcherState } from './batching.js';
+import { perplexity } from './evaluate.js';
+import type { LMDropoutState, LMState, RNNLanguageModel } from './model.js';
+
+/** The learning-rate schedule: none, Zaremba's step decay, decay on plateau, or cosine. */
+export type ScheduleOption =
+  | { type: 'none' }
+  | { type: 'step'; startEpoch: number; factor: number }
+  | { type: 'plateau'; factor: number }
+  | { type: 'cosine'; warmup?: number; minLr?: number };
+
+/** Options of the Trainer. */
+export interface TrainerOptions {
+  /** Most epochs to train (early stop may end sooner). */
+  epochs: number;
+  /** B: parallel streams. */
+  batchSize: number;
+  /** T: window length (tokens per truncated-BPTT window). */
+  seqLen: number;
+  /** Random window lengths around seqLen (AWD-LSTM style). */
+  jitter?: boolean;
+  /** 'adam' (default), 'adamw' or 'sgd'. */
+  optimizer?: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  weightDecay?: number;
+  /** SGD momentum (default 0). */
+  momentum?: number;
+  /** Largest global gradient norm (default 5; 0 turns clipping off). */
+  clip?: number;
+  /** Default: none. Step decay and plateau act at epoch ends; cosine runs per step over all epochs. */
+  schedule?: ScheduleOption;
+  /** Stop after this many epochs without a better validation perplexity (default: never). */
+  patience?: number;
+  /** Seed of the data order (window jitter). The model has its own seed. */
+  seed?: number;
+  /** Batch size of validation (default 10; see perplexity()). */
+  evalBatchSize?: number;
+  /** What to do when a step's loss or gradient norm is not finite: throw (default) or skip the step and halve the lr. */
+  onNonFinite?: 'stop' | 'skip';
+  /** Called about every `progressMs` (default 500) during an epoch. */
+  onProgress?: (p: TrainProgress) => void;
+  progressMs?: number;
+  /** Called after each epoch. */
+  onEpoch?: (e: EpochReport) => void | Promise<void>;
+  /** Checked after every window: true stops training there (checkpoint() then resumes exactly). */
+  shouldStop?: () => boolean;
+}
+
+/** A progress report during an epoch. */
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  /** Windows done in this epoch, and in an epoch. */
+  step: number;
+  steps: number;
+  /** Tokens trained on since this run (or resume) started, and their rate. */
+  tokens: number;
+  tokensPerSec: number;
+  /** Mean training loss (nats per token) of this epoch so far, and its perplexity. */
+  loss: number;
+  ppl: number;
+  lr: number;
+  /** Estimated seconds to the end of training (all epochs, validation excluded). */
+  etaSeconds: number;
+}
+
+/** The report of one epoch. */
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  trainPpl: number;
+  /** Validation perplexity and bits per token (when a validation stream is given). */
+  validPpl?: number;
+  validBitsPerToken?: number;
+  /** True when this epoch's validation perplexity is the best so far (its weights are the best model). */
+  improved: boolean;
+  lr: number;
+  seconds: number;
+  /** Steps skipped because of a non-finite loss or gradient (onNonFinite: 'skip'). */
+  skipped: number;
+}
+
+/** What train() returns. */
+export interface TrainResult {
+  epochs: EpochReport[];
+  bestValidPpl?: number;
+  bestEpoch?: number;
+  stoppedEarly: boolean;
+  /** True when shouldStop() ended the run before its last epoch. */
+  interrupted: boolean;
+  /** Loss of every step, in order (for a loss curve). */
+  losses: number[];
+}
+
+/** A training step produced a non-finite loss or gradient norm. */
+export class NonFiniteLossError extends MnemoError {
+  constructor(message: string, readonly epoch: number, readonly step: number) {
+    super(message);
+  }
+}
+
+const CHECKPOINT_FORMAT = 'mnemo-checkpoint/1';
+
+interface Progress {
+  epoch: number;
+  batcher: BpttBatcherState;
+  lossSum: number;
+  lossCount: number;
+  bestValidPpl: number | null;
+  bestEpoch: number | null;
+  sinceBest: number;
+  reports: EpochReport[];
+  losses: number[];
+  skipped: number;
+  dropout: LMDropoutState;
+  schedule: { t: number; baseLr: number } | null;
+  lr: number;
+  done: boolean;
+}
+
+/** Trains a language model; see the file comment. */
+export class Trainer {
+  readonly optimizer: Optimizer;
+  private readonly schedule: Schedule | null;
+  private readonly batcher: BpttBatcher;
+  private state: LMState;
+  private p: Progress;
+  private best: Float32Array[] | null = null;
+
+  /**
+   * model: the model to train (its seed fixes initialisation and dropout).
+   * data.train / data.valid: token streams; data.startToken: the eos id (the
+   * context before the first token). resume: bytes from checkpoint().
+   */
+  constructor(readonly model: RNNLanguageModel, readonly data: { train: Int32Array; valid?: Int32Array; startToken: number },
+              readonly options: TrainerOptions, resume?: Uint8Array) {
+    const o = options;
+    for (const [k, v] of [['epochs', o.epochs], ['batchSize', o.batchSize], ['seqLen', o.seqLen]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new MnemoError(`Trainer: ${k} must be a positive integer, got ${v}`);
+    }
+    if (!(o.lr > 0)) throw new MnemoError(`Trainer: lr must be > 0, got ${o.lr}`);
+    if (data.train.length < o.batchSize * 2 + 1) {
+      throw new MnemoError(`Trainer: the training stream (${data.train.length} tokens) is too short for batchSize ${o.batchSize}`);
+    }
+    const params = model.parameters();
+    const kind = o.optimizer ?? 'adam';
+    if (kind === 'sgd') this.optimizer = new SGD(params, { lr: o.lr, momentum: o.momentum ?? 0, weightDecay: o.weightDecay ?? 0 });
+    else if (kind === 'adamw') this.optimizer = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay ?? 0.01 });
+    else if (kind === 'adam') this.optimizer = new Adam(params, { lr: o.lr, weightDecay: o.weightDecay ?? 0 });
+    else throw new MnemoError(`Trainer: optimizer must be 'adam', 'adamw' or 'sgd', got ${JSON.stringify(kind)}`);
+    this.batcher = new BpttBatcher(data.train, { batchSize: o.batchSize, seqLen: o.seqLen, jitter: o.jitter ?? false, seed: o.seed ?? 0 });
+    const sched = o.schedule ?? { type: 'none' };
+    if (sched.type === 'step') this.schedule = new StepDecay(this.optimizer, { startEpoch: sched.startEpoch, factor: sched.factor });
+    else if (sched.type === 'cosine') {
+      this.schedule = new CosineAnnealing(this.optimizer, {
+        tMax: o.epochs * this.batcher.epochSize(), etaMin: sched.minLr ?? 0, warmup: sched.warmup ?? 0,
+      });
+    } else if (sched.type === 'plateau') {
+      if (!(sched.factor > 0 && sched.factor < 1)) throw new MnemoError(`Trainer: plateau factor must be in (0, 1), got ${sched.factor}`);
+      this.schedule = null;
+    } else if (sched.type === 'none') this.schedule = null;
+    else throw new MnemoError(`Trainer: unknown schedule ${JSON.stringify(sched)}`);
+    this.state = model.initState(o.batchSize);
+    this.p = {
+      epoch: 0, batcher: this.batcher.getState(), lossSum: 0, lossCount: 0, bestValidPpl: null, bestEpoch: null,
+      sinceBest: 0, reports: [], losses: [], skipped: 0, dropout: model.getDropoutState(),
+      schedule: this.schedule?.stateDict() ?? null, lr: this.optimizer.lr, done: false,
+    };
+    if (resume) this.restore(resume);
+  }
+
+  /** The weights of the best epoch so far (by validation perplexity), or null. */
+  get bestWeights(): readonly Float32Array[] | null {
+    return this.best;
+  }
+
+  /** Runs the remaining epochs. Awaits between windows now and then, so progress can be drawn. */
+  async train(): Promise<TrainResult> {
+    const o = this.options, p = this.p, model = this.model, rt = model.runtime;
+    const params = model.parameters();
+    const steps = this.batcher.epochSize();
+    const every = o.progressMs ?? 500;
+    const started = now();
+    let tokens = 0, lastReport = started, lastYield = started, interrupted = false;
+    const ids = (t: number) => rt.intTensor([t, o.batchSize]);
+    while (!p.done && p.epoch < o.epochs && !interrupted) {
+      const epochStart = now();
+      model.train();
+      for (;;) {
+        const w = this.batcher.next();
+        if (!w) break;
+        const input = ids(w.seqLen), targets = rt.intTensor([w.seqLen * o.batchSize]);
+        input.data.set(w.inputs);
+        targets.data.set(w.targets);
+        this.optimizer.zeroGrad();
+        const { loss, state } = model.lossAndBackward(input, targets, this.state);
+        input.dispose(); targets.dispose();
+        const norm = o.clip === 0 ? 0 : clipGradNorm(params, o.clip ?? 5, 2, { errorIfNonfinite: false });
+        if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+          const where = `epoch ${p.epoch + 1}, window ${this.windowIndex()} of ${steps}`;
+          if ((o.onNonFinite ?? 'stop') === 'stop') {
+            throw new NonFiniteLossError(`training diverged at ${where}: loss ${loss}, gradient norm ${norm}` +
+              ' (lower the learning rate or the clip norm, or use onNonFinite: \'skip\')', p.epoch + 1, this.windowIndex());
+          }
+          p.skipped++;
+          this.optimizer.lr /= 2;
+          this.state = model.initState(o.batchSize);
+          continue;
+        }
+        this.optimizer.step();
+        // Truncated BPTT: the final state starts the next window.
+        this.state = model.detachState(state, this.state);
+        p.lossSum += loss; p.lossCount++; p.losses.push(loss);
+        tokens += w.seqLen * o.batchSize;
+        if (this.schedule instanceof CosineAnnealing) this.schedule.step();
+        const t = now();
+        if (o.onProgress && t - lastReport >= every) {
+          lastReport = t;
+          o.onProgress(this.progress(tokens, (t - started) / 1000, steps));
+        }
+        if (t - lastYield >= 100) { lastYield = t; await Promise.resolve(); }
+        if (o.shouldStop?.()) { interrupted = true; break; }
+      }
+      if (interrupted) break;
+      const report = await this.endEpoch((now() - epochStart) / 1000);
+      if (o.onProgress) o.onProgress(this.progress(tokens, (now() - started) / 1000, steps));
+      await o.onEpoch?.(report);
+    }
+    return {
+      epochs: p.reports, stoppedEarly: p.done && p.epoch < o.epochs, interrupted, losses: p.losses,
+      ...(p.bestValidPpl !== null ? { bestValidPpl: p.bestValidPpl, bestEpoch: p.bestEpoch! } : {}),
+    };
+  }
+
+  /** Everything needed to continue exactly from here, as safetensors bytes. */
+  checkpoint(): Uint8Array {
+    const model = this.model;
+    this.p.batcher = this.batcher.getState();
+    this.p.dropout = model.getDropoutState();
+    this.p.schedule = this.schedule?.stateDict() ?? null;
+    this.p.lr = this.optimizer.lr;
+    const tensors: [string, SafetensorsTensorInput][] = [];
+    for (const [name, param] of model.namedParameters()) tensors.push([`model.${name}`, f32(param.value.toArray())]);
+    const opt = this.optimizer.stateDict();
+    opt.state.forEach((buffers, i) => {
+      for (const [k, v] of Object.entries(buffers)) tensors.push([`optimizer.${i}.${k}`, f32(v)]);
+    });
+    tensors.push(['state.h', f32(this.state.h.toArray())]);
+    if (this.state.c) tensors.push(['state.c', f32(this.state.c.toArray())]);
+    this.best?.forEach((w, i) => tensors.push([`best.${i}`, f32(w)]));
+    return writeSafetensors(tensors, {
+      format: CHECKPOINT_FORMAT,
+      config: JSON.stringify(model.config),
+      optimizer: JSON.stringify({ type: opt.type, step: opt.step, options: opt.options, buffers: opt.state.map((s) => Object.keys(s)) }),
+      progress: JSON.stringify(this.p),
+      options: JSON.stringify({ batchSize: this.options.batchSize, seqLen: this.options.seqLen, optimizer: this.options.optimizer ?? 'adam' }),
+    });
+  }
+
+  private restore(bytes: Uint8Array): void {
+    const file = readSafetensors(bytes);
+    const meta = file.metadata;
+    if (meta.format !== CHECKPOINT_FORMAT) throw new MnemoError(`resume: not a mnemo checkpoint (format ${JSON.stringify(meta.format)})`);
+    if (meta.config !== JSON.stringify(this.model.config)) {
+      throw new MnemoError(`resume: the checkpoint's model config ${meta.config} differs from this model's ${JSON.stringify(this.model.config)}`);
+    }
+    const saved = JSON.parse(meta.options ?? '{}') as { batchSize?: number; seqLen?: number; optimizer?: string };
+    if (saved.batchSize !== this.options.batchSize || saved.seqLen !== this.options.seqLen || saved.optimizer !== (this.options.optimizer ?? 'adam')) {
+      throw new MnemoError(`resume: the checkpoint was made with ${meta.options}; resume with the same batchSize, seqLen and optimizer`);
+    }
+    const tensor = (name: string): Float32Array => {
+      const t = file.tensors.get(name);
+      if (!t || !(t.data instanceof Float32Array)) throw new MnemoError(`resume: the checkpoint lacks ${name}`);
+      return t.data;
+    };
+    for (const [name, param] of this.model.namedParameters()) param.value.set(tensor(`model.${name}`));
+    const opt = JSON.parse(meta.optimizer!) as { type: string; step: number; options: OptimizerStateDict['options']; buffers: string[][] };
+    this.optimizer.loadStateDict({
+      type: opt.type, step: opt.step, options: opt.options,
+      state: opt.buffers.map((keys, i) => Object.fromEntries(keys.map((k) => [k, tensor(`optimizer.${i}.${k}`)]))),
+    });
+    this.state.h.set(tensor('state.h'));
+    if (this.state.c) this.state.c.set(tensor('state.c'));
+    this.p = JSON.parse(meta.progress!) as Progress;
+    this.batcher.setState(this.p.batcher);
+    this.model.setDropoutState(this.p.dropout);
+    if (this.schedule && this.p.schedule) this.schedule.loadStateDict(this.p.schedule);
+    this.optimizer.lr = this.p.lr;
+    const n = this.model.parameters().length;
+    this.best = file.tensors.has('best.0') ? Array.from({ length: n }, (_, i) => tensor(`best.${i}`).slice()) : null;
+  }
+
+  private windowIndex(): number {
+    return Math.ceil((this.batcher.getState() as { position: number }).position / this.options.seqLen);
+  }
+
+  private progress(tokens: number, seconds: number, steps: number): TrainProgress {
+    const p = this.p, o = this.options;
+    const step = Math.min(steps, this.windowIndex());
+    const loss = p.lossCount > 0 ? p.lossSum / p.lossCount : NaN;
+    const rate = seconds > 0 ? tokens / seconds : 0;
+    const stepsLeft = (o.epochs - p.epoch - 1) * steps + (steps - step);
+    const tokensLeft = stepsLeft * o.seqLen * o.batchSize;
+    return {
+      epoch: p.epoch + 1, epochs: o.epochs, step, steps, tokens, tokensPerSec: rate, loss, ppl: Math.exp(loss),
+      lr: this.optimizer.lr, etaSeconds: rate > 0 ? tokensLeft / rate : NaN,
+    };
+  }
+
+  private async endEpoch(seconds: number): Promise<EpochReport> {
+    const p = this.p, o = this.options, model = this.model;
+    const trainLoss = p.lossCount > 0 ? p.lossSum / p.lossCount : NaN;
+    let validPpl: number | undefined, validBits: number | undefined, improved = false;
+    if (this.data.valid) {
+      const r = perplexity(model, this.data.valid, { startToken: this.data.startToken, batchSize: o.evalBatchSize ?? 10, seqLen: o.seqLen });
+      validPpl = r.ppl; validBits = r.bitsPerToken;
+      improved = p.bestValidPpl === null || r.ppl < p.bestValidPpl;
+      if (improved) {
+        p.bestValidPpl = r.ppl; p.bestEpoch = p.epoch + 1; p.sinceBest = 0;
+        this.best = model.parameters().map((q) => q.value.toArray());
+      } else {
+        p.sinceBest++;
+        if (o.schedule?.type === 'plateau') this.optimizer.lr *= o.schedule.factor;
+      }
+      // The state after validation belongs to another batch size: start the next epoch fresh.
+      this.state = model.initState(o.batchSize);
+    }
+    const report: EpochReport = {
+      epoch: p.epoch + 1, trainLoss, trainPpl: Math.exp(trainLoss), improved, lr: this.optimizer.lr, seconds, skipped: p.skipped,
+      ...(validPpl !== undefined ? { validPpl, validBitsPerToken: validBits! } : {}),
+    };
+    p.reports.push(report);
+    p.epoch++;
+    p.lossSum = 0; p.lossCount = 0; p.skipped = 0;
+    this.batcher.reset();
+    if (this.schedule instanceof StepDecay) this.schedule.step();
+    if (o.patience !== undefined && p.sinceBest >= o.patience) p.done = true;
+    return report;
+  }
+}
+
+function f32(data: Float32Array): SafetensorsTensorInput {
+  return { dtype: 'F32', shape: [data.length], data };
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
