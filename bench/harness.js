@@ -35,14 +35,17 @@ export function timeOnce(fn, { maxTime, minSamples }) {
 /**
  * Times several implementations of one case, interleaved over `rounds` rounds
  * (the order rotates every round). `fns` maps a name to a synchronous function.
+ * `before(name)`, if given, runs (untimed) before each implementation's turn
+ * (e.g. to switch the tfjs backend).
  * Returns, per name, { best, mean, samples } in seconds per call.
  */
-export function measureInterleaved(fns, profile) {
+export function measureInterleaved(fns, profile, { before } = {}) {
   const names = Object.keys(fns);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < profile.rounds; r++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length];
+      before?.(name);
       samples[name].push(...timeOnce(fns[name], profile));
     }
   }

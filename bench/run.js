@@ -4,13 +4,15 @@
  *
  *   --json FILE       also write the results as JSON: { meta, <section>: rows[] }
  *   --filter SUBSTR   run only cases whose label contains SUBSTR (case-insensitive)
- *   --section NAMES   comma-separated sections to run (default: all; now: gemm)
+ *   --section NAMES   comma-separated sections to run (default: all; now: gemm, train, infer)
  *   --quick           smoke run: one short round per case (numbers are rough)
+ *   --check           instead of timing, run the sections' correctness checks
+ *                     (train: the loss falls over 20 steps on a repeating sequence)
  *   --ghz N           clock used for the % of SIMD128 peak (default 2.5)
  *
- * A section is a module exporting `run(ctx) → rows` (plain JSON objects) and
- * `print(rows, ctx) → string`; add one to SECTIONS to extend the bench and the
- * JSON (e.g. training steps, inference).
+ * A section is an object with `run(ctx) → rows` (plain JSON objects),
+ * `print(rows, ctx) → string` and optionally `check(ctx) → { text, rows }`; add
+ * one to SECTIONS to extend the bench and the JSON.
  */
 
 import { existsSync, writeFileSync } from 'node:fs';
@@ -19,9 +21,11 @@ import { PROFILES } from './harness.js';
 
 const SECTIONS = {
   gemm: () => import('./gemm.js'),
+  train: () => import('./train.js').then((m) => m.train),
+  infer: () => import('./train.js').then((m) => m.infer),
 };
 
-const USAGE = `usage: node bench/run.js [--json FILE] [--filter SUBSTR] [--section ${Object.keys(SECTIONS).join(',')}] [--quick] [--ghz N]`;
+const USAGE = `usage: node bench/run.js [--json FILE] [--filter SUBSTR] [--section ${Object.keys(SECTIONS).join(',')}] [--quick] [--check] [--ghz N]`;
 
 function parse() {
   const { values } = parseArgs({
@@ -30,6 +34,7 @@ function parse() {
       filter: { type: 'string', default: '' },
       section: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
       ghz: { type: 'string', default: '2.5' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -42,7 +47,7 @@ function parse() {
   if (!(ghz > 0)) throw new Error(`--ghz must be a positive number, got ${values.ghz}`);
   const sections = values.section ? values.section.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(SECTIONS);
   for (const s of sections) if (!(s in SECTIONS)) throw new Error(`unknown section '${s}'; known: ${Object.keys(SECTIONS).join(', ')}`);
-  return { json: values.json, filter: values.filter, quick: values.quick, ghz, sections };
+  return { json: values.json, filter: values.filter, quick: values.quick, check: values.check, ghz, sections };
 }
 
 async function main() {
@@ -74,6 +79,17 @@ async function main() {
   const t0 = performance.now();
   for (const name of args.sections) {
     const section = await SECTIONS[name]();
+    if (args.check) {
+      if (!section.check) {
+        console.log(`[${name}] has no --check`);
+        continue;
+      }
+      const { text, rows } = await section.check(ctx);
+      result[`${name}Check`] = rows;
+      console.log(text);
+      console.log('');
+      continue;
+    }
     const rows = await section.run(ctx);
     result[name] = rows;
     if (rows.length === 0) {

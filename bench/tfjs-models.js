@@ -63,17 +63,35 @@ function makeParams(tf, cfg, weights, asVariables) {
   return { emb, layers, wout, bout, all };
 }
 
+/**
+ * The product x·W as tfjs computes it (tf.matMul, whose gradient takes
+ * dy·Wᵀ and xᵀ·dy with transposed operands), or, with `explicitTranspose`,
+ * the same product whose gradient transposes the operand first (tf.transpose)
+ * and then multiplies without transposition: the tfjs wasm backend runs
+ * transposed matMuls ~15× slower than plain ones (see the README's GEMM table).
+ */
+function makeMatMul(tf, explicitTranspose) {
+  if (!explicitTranspose) return (a, b) => tf.matMul(a, b);
+  return tf.customGrad((a, b, save) => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)],
+    };
+  });
+}
+
 /** One LSTM step: z (B, 4H) pre-activations without the h·W_hh part. Gates i, f, g, o (PyTorch). */
-function lstmCell(tf, xz, h, c, p) {
-  const z = tf.add(xz, tf.matMul(h, p.whh));
+function lstmCell(tf, mm, xz, h, c, p) {
+  const z = tf.add(xz, mm(h, p.whh));
   const [i, f, g, o] = tf.split(z, 4, 1);
   const c2 = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
   return { h: tf.mul(tf.sigmoid(o), tf.tanh(c2)), c: c2 };
 }
 
 /** One GRU step (PyTorch: gates r, z, n; b_hn inside the reset product). xz (B, 3H) includes b_ih. */
-function gruCell(tf, xz, h, p) {
-  const hz = tf.add(tf.matMul(h, p.whh), p.bhh);
+function gruCell(tf, mm, xz, h, p) {
+  const hz = tf.add(mm(h, p.whh), p.bhh);
   const [xr, xu, xn] = tf.split(xz, 3, 1);
   const [hr, hu, hn] = tf.split(hz, 3, 1);
   const r = tf.sigmoid(tf.add(xr, hr));
@@ -86,19 +104,19 @@ function gruCell(tf, xz, h, p) {
  * Runs the recurrent layers over x (T·B, E), time-major rows. state: { h: [L × (B, H)], c? }.
  * Returns { out (T·B, H), h: [...], c: [...] }.
  */
-function recurrent(tf, cfg, params, x, state, t, b) {
+function recurrent(tf, mm, cfg, params, x, state, t) {
   const lstm = cfg.cell !== 'gru';
   let input = x;
   const hs = [], cs = [];
   for (const [l, p] of params.layers.entries()) {
     // Input projection of the whole window, plus the biases that sit outside the cell.
-    let xz = tf.add(tf.matMul(input, p.wih), p.bih);
+    let xz = tf.add(mm(input, p.wih), p.bih);
     if (lstm) xz = tf.add(xz, p.bhh);
     const steps = t === 1 ? [xz] : tf.split(xz, t, 0);
     let h = state.h[l], c = lstm ? state.c[l] : null;
     const outs = [];
     for (const xs of steps) {
-      const next = lstm ? lstmCell(tf, xs, h, c, p) : gruCell(tf, xs, h, p);
+      const next = lstm ? lstmCell(tf, mm, xs, h, c, p) : gruCell(tf, mm, xs, h, p);
       h = next.h;
       c = next.c ?? null;
       outs.push(h);
@@ -107,7 +125,6 @@ function recurrent(tf, cfg, params, x, state, t, b) {
     hs.push(h);
     if (lstm) cs.push(c);
   }
-  void b;
   return { out: input, h: hs, c: cs };
 }
 
@@ -115,12 +132,13 @@ function recurrent(tf, cfg, params, x, state, t, b) {
  * A trainable tfjs model. cfg: { V, E, H, T, B, L, cell: 'lstm' | 'gru', gates }.
  * step(batch) runs one training step on the active backend and returns the loss.
  */
-export function tfjsTrainer(tf, cfg, weights, { lr, clip, eps }) {
+export function tfjsTrainer(tf, cfg, weights, { lr, clip, eps, explicitTranspose = false }) {
   const { V, H, T, B, L } = cfg;
   const params = makeParams(tf, cfg, weights, true);
   const vars = params.all;
   const lstm = cfg.cell !== 'gru';
   const optimizer = tf.train.adam(lr, 0.9, 0.999, eps);
+  const mm = makeMatMul(tf, explicitTranspose);
   let state = { h: [], c: [] };
   for (let l = 0; l < L; l++) {
     state.h.push(tf.zeros([B, H]));
@@ -135,9 +153,9 @@ export function tfjsTrainer(tf, cfg, weights, { lr, clip, eps }) {
       // The embedding output is a leaf of the tape (see the file comment).
       const x = tf.gather(params.emb, ids);
       const f = () => {
-        const r = recurrent(tf, cfg, params, x, state, T, B);
+        const r = recurrent(tf, mm, cfg, params, x, state, T);
         next = { h: r.h.map((t) => tf.keep(t)), c: r.c.map((t) => tf.keep(t)) };
-        const logits = tf.add(tf.matMul(r.out, params.wout), params.bout); // (T·B, V)
+        const logits = tf.add(mm(r.out, params.wout), params.bout); // (T·B, V)
         return tf.losses.softmaxCrossEntropy(onehot, logits); // mean over T·B rows
       };
       const { value, grads } = tf.engine().gradients(f, [x, ...vars.slice(1)]);
@@ -182,7 +200,7 @@ export function tfjsPredictor(tf, cfg, weights) {
   function next(id) {
     const [logp, nextState] = tf.tidy(() => {
       const x = tf.gather(params.emb, tf.tensor1d([id], 'int32')); // (1, E)
-      const r = recurrent(tf, cfg, params, x, state, 1, 1);
+      const r = recurrent(tf, (a, b) => tf.matMul(a, b), cfg, params, x, state, 1);
       const logits = tf.add(tf.matMul(r.out, params.wout), params.bout); // (1, V)
       return [tf.logSoftmax(logits), { h: r.h, c: r.c }];
     });
