@@ -15,6 +15,7 @@
 // one GEMM each. Layout conventions (out/ldo, reverse, packed) as in lstm.ts.
 
 import { gemm_nn, gemm_nt, gemm_prepacked } from "./gemm";
+import { step_time, prev_time } from "./window";
 import { sigmoid_s, sigmoid_v, tanh_s, tanh_v } from "./math";
 
 /**
@@ -105,8 +106,7 @@ export function gru_forward(t: i32, b: i32, h: i32, gx: usize, whh: usize, packe
   const step = <usize>b * <usize>h << 2;
   const ostep = <usize>b * <usize>ldo << 2;
   for (let s = 0; s < t; s++) {
-    const ti = reverse ? t - 1 - s : s;
-    const tp = reverse ? ti + 1 : ti - 1;
+    const ti = step_time(s, t, reverse), tp = prev_time(ti, reverse);
     const hPrev = s == 0 ? h0 : out + <usize>tp * ostep;
     const ldPrev = s == 0 ? h : ldo;
     if (packed != 0) gemm_prepacked(0, b, 3 * h, h, 1, hPrev, ldPrev, packed, 0, gh, 3 * h, work);
@@ -130,8 +130,7 @@ export function gru_backward(t: i32, b: i32, h: i32, gx: usize, hn: usize, h0: u
   const ostep = <usize>b * <usize>ldo << 2;
   const dstep = <usize>b * <usize>lddo << 2;
   for (let s = t - 1; s >= 0; s--) {
-    const ti = reverse ? t - 1 - s : s;
-    const tp = reverse ? ti + 1 : ti - 1;
+    const ti = step_time(s, t, reverse), tp = prev_time(ti, reverse);
     const hPrev = s == 0 ? h0 : out + <usize>tp * ostep;
     const ldPrev = s == 0 ? h : ldo;
     const dg = dgh + <usize>ti * step * 3;

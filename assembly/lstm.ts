@@ -21,12 +21,8 @@
 // goes through the gemv path instead of packing).
 
 import { gemm_nn, gemm_nt, gemm_prepacked } from "./gemm";
+import { step_time, prev_time } from "./window";
 import { sigmoid_s, sigmoid_v, tanh_s, tanh_v } from "./math";
-
-// @ts-ignore: decorator
-@inline function step_index(s: i32, t: i32, reverse: i32): i32 {
-  return reverse ? t - 1 - s : s;
-}
 
 /**
  * One fused LSTM step over B rows: activates `gates` (B, 4H) in place, writes
@@ -121,8 +117,7 @@ export function lstm_forward(t: i32, b: i32, h: i32, gates: usize, whh: usize, p
   const gstep = step * 4;                          // bytes of one (B, 4H) block
   const ostep = <usize>b * <usize>ldo << 2;        // bytes of one step of out
   for (let s = 0; s < t; s++) {
-    const ti = step_index(s, t, reverse);
-    const tp = reverse ? ti + 1 : ti - 1;          // previous step in processing order
+    const ti = step_time(s, t, reverse), tp = prev_time(ti, reverse);          // previous step in processing order
     const hPrev = s == 0 ? h0 : out + <usize>tp * ostep;
     const ldPrev = s == 0 ? h : ldo;
     const cPrev = s == 0 ? c0 : cs + <usize>tp * step;
@@ -151,8 +146,7 @@ export function lstm_backward(t: i32, b: i32, h: i32, gates: usize, cs: usize, c
   const dstep = <usize>b * <usize>lddo << 2;
   // dh0 holds the recurrent gradient dh_rec, dc0 the carried dc, across steps.
   for (let s = t - 1; s >= 0; s--) {
-    const ti = step_index(s, t, reverse);
-    const tp = reverse ? ti + 1 : ti - 1;
+    const ti = step_time(s, t, reverse), tp = prev_time(ti, reverse);
     const cPrev = s == 0 ? c0 : cs + <usize>tp * step;
     const g = gates + <usize>ti * gstep;
     lstm_cell_backward(b, h, g, cPrev, cs + <usize>ti * step, dout + <usize>ti * dstep, lddo, dh0, dc0);

@@ -9,6 +9,7 @@
 
 import { gemm_nn, gemm_nt, gemm_prepacked } from "./gemm";
 import { tanh_s, tanh_v } from "./math";
+import { step_time, prev_time } from "./window";
 
 /** h (row stride ldh) = act(a) over B rows of H; relu = 1 selects ReLU, else tanh. */
 export function rnn_cell_forward(b: i32, h: i32, a: usize, hOut: usize, ldh: i32, relu: i32): void {
@@ -59,8 +60,7 @@ export function rnn_forward(t: i32, b: i32, h: i32, a: usize, whh: usize, packed
   const step = <usize>b * <usize>h << 2;
   const ostep = <usize>b * <usize>ldo << 2;
   for (let s = 0; s < t; s++) {
-    const ti = reverse ? t - 1 - s : s;
-    const tp = reverse ? ti + 1 : ti - 1;
+    const ti = step_time(s, t, reverse), tp = prev_time(ti, reverse);
     const hPrev = s == 0 ? h0 : out + <usize>tp * ostep;
     const ldPrev = s == 0 ? h : ldo;
     const at = a + <usize>ti * step;
@@ -81,7 +81,7 @@ export function rnn_backward(t: i32, b: i32, h: i32, a: usize, out: usize, ldo: 
   const ostep = <usize>b * <usize>ldo << 2;
   const dstep = <usize>b * <usize>lddo << 2;
   for (let s = t - 1; s >= 0; s--) {
-    const ti = reverse ? t - 1 - s : s;
+    const ti = step_time(s, t, reverse);
     const at = a + <usize>ti * step;
     rnn_cell_backward(b, h, at, out + <usize>ti * ostep, ldo, dout + <usize>ti * dstep, lddo, dh0, relu);
     if (packedT != 0) gemm_prepacked(0, b, h, h, 1, at, h, packedT, 0, dh0, h, work);
