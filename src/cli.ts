@@ -27,11 +27,11 @@ train options:
   --valid FILE        validation text (default: Brown's, or the last 10% of DATA's lines)
   --cell lstm|gru|rnn_tanh|rnn_relu   (default lstm)
   --embedding N  --hidden N  --layers N      sizes (default 200, 200, 1)
-  --dropout P         dropout on embeddings, between layers and on outputs (default 0.3)
+  --dropout P         dropout on embeddings, between layers and on outputs (default 0.2)
   --tie / --no-tie    tie input and output embeddings (default: tie when embedding = hidden)
   --epochs N          most epochs (default 20)        --minutes M   time budget (default 10)
-  --lr X              learning rate (default 0.003)   --optimizer adam|adamw|sgd (default adam)
-  --batch N           parallel streams (default 32)   --bptt N      window length (default 35)
+  --lr X              learning rate (default 0.005)   --optimizer adam|adamw|sgd (default adam)
+  --batch N           parallel streams (default 20)   --bptt N      window length (default 35)
   --clip X            gradient norm limit (default 0.5)
   --min-count N       rarer words become <unk> (default 1)  --lowercase
   --seed N            seed of initialisation, dropout and data order (default 1)
@@ -141,11 +141,16 @@ function sparkline(losses: number[], width = 60): string {
   return pts.map((v) => blocks[Math.min(7, Math.floor(((v - lo) / (hi - lo || 1)) * 7.999))]).join('');
 }
 
+/** A token as shown in a list of predictions: space and line end made visible. */
+function shown(token: string): string {
+  return token === '\n' ? '\\n' : token === ' ' ? '␣' : token;
+}
+
 function showPredictions(model: RNNLanguageModel, tok: Tokenizer, prompts: string[]): void {
   const pred = new Predictor(model, tok);
   for (const prompt of prompts) {
     const top = pred.predictNextText(prompt, { topK: 5 });
-    console.log(`  ${JSON.stringify(prompt)} → ${top.map((p) => `${p.token === '\n' ? '\\n' : p.token} ${(100 * p.prob).toFixed(1)}%`).join(', ')}`);
+    console.log(`  ${JSON.stringify(prompt)} → ${top.map((p) => `${shown(p.token)} ${(100 * p.prob).toFixed(1)}%`).join(', ')}`);
   }
   for (const [i, prompt] of prompts.slice(0, 3).entries()) {
     const text = pred.generate(prompt, { maxTokens: tok.level === 'word' ? 25 : 120, temperature: 0.8, topK: 40, seed: i + 1 });
@@ -172,11 +177,11 @@ async function train(args: string[]): Promise<void> {
   const cell = (values.cell ?? 'lstm') as LMCell;
   if (!['lstm', 'gru', 'rnn_tanh', 'rnn_relu'].includes(cell)) throw new UsageError(`--cell must be lstm, gru, rnn_tanh or rnn_relu, got ${JSON.stringify(cell)}`);
   const E = int(values.embedding, 'embedding', 200), H = int(values.hidden, 'hidden', 200), L = int(values.layers, 'layers', 1);
-  const dropout = num(values.dropout, 'dropout', 0.3, 0, 0.95);
+  const dropout = num(values.dropout, 'dropout', 0.2, 0, 0.95);
   const tie = values['no-tie'] ? false : values.tie ?? E === H;
   if (tie && E !== H) throw new UsageError(`--tie needs --embedding = --hidden (got ${E} and ${H})`);
   const epochs = int(values.epochs, 'epochs', 20), minutes = num(values.minutes, 'minutes', 10, 0.01);
-  const lr = num(values.lr, 'lr', 3e-3, 1e-9, 100), batch = int(values.batch, 'batch', 32), bptt = int(values.bptt, 'bptt', 35);
+  const lr = num(values.lr, 'lr', 5e-3, 1e-9, 100), batch = int(values.batch, 'batch', 20), bptt = int(values.bptt, 'bptt', 35);
   const clip = num(values.clip, 'clip', 0.5), minCount = int(values['min-count'], 'min-count', 1), seed = int(values.seed, 'seed', 1, 0);
   const optimizer = values.optimizer ?? 'adam';
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, adamw or sgd, got ${JSON.stringify(optimizer)}`);
@@ -317,7 +322,7 @@ async function predict(args: string[]): Promise<void> {
   const pred = new Predictor(model, tok);
   // partial: a word being typed is completed (as you type); a whole line is complete words.
   const show = (text: string, partial = tok.level === 'word') => pred.predictNextText(text, { topK, partial })
-    .map((p) => `${p.token === '\n' ? '\\n' : p.token} ${(100 * p.prob).toFixed(1)}%`).join('  ');
+    .map((p) => `${shown(p.token)} ${(100 * p.prob).toFixed(1)}%`).join('  ');
   if (!process.stdin.isTTY) {
     // One prediction per input line (scripts, tests).
     const input = readFileSync(0, 'utf8');
