@@ -336,11 +336,14 @@ async function predict(args: string[]): Promise<void> {
   process.stdin.setEncoding('utf8');
   render();
   await new Promise<void>((done) => {
-    process.stdin.on('data', (key: string) => {
-      if (key === '\u0003' || key === '\u0004') { process.stdin.setRawMode(false); process.stdout.write('\n'); process.stdin.pause(); done(); return; }
-      if (key === '\r' || key === '\n') { process.stdout.write('\n'); text = ''; pred.reset(); }
-      else if (key === '\u007f') text = text.slice(0, -1);
-      else if (key >= ' ') text += key;
+    process.stdin.on('data', (chunk: string) => {
+      // A chunk may hold several keys (fast typing, a paste); escape sequences (arrows) are skipped.
+      for (const key of chunk.replace(/\x1b\[[0-9;]*[A-Za-z~]/g, '')) {
+        if (key === '\u0003' || key === '\u0004') { process.stdin.setRawMode(false); process.stdout.write('\n'); process.stdin.pause(); done(); return; }
+        if (key === '\r' || key === '\n') { process.stdout.write('\n'); text = ''; pred.reset(); }
+        else if (key === '\u007f' || key === '\b') text = [...text].slice(0, -1).join('');
+        else if (key >= ' ') text += key;
+      }
       render();
     });
   });
