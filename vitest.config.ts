@@ -30,7 +30,12 @@ export default defineConfig({
         // Chromium: the portable tests; 'mnemo' is the portable entry (fetches the wasm).
         resolve: { alias: { mnemo: here('./src/index.ts') } },
         // The corpus tests read ../shared/data (beside the clone, as in CI).
-        server: { fs: { allow: [here('.'), here('../shared')] } },
+        // COOP + COEP make the test page cross-origin isolated, so the kernels
+        // can run on shared memory with worker threads, as on a page that sets them.
+        server: {
+          fs: { allow: [here('.'), here('../shared')] },
+          headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+        },
         test: {
           name: 'chromium',
           include: ['test/portable/**/*.test.ts'],

@@ -16,8 +16,15 @@
 //
 // beta = 0 never reads C (so NaN or garbage in C is ignored, as in BLAS).
 // `work` is scratch of gemm_workspace_floats() f32, owned by the caller.
+//
+// With a thread pool (threads.ts), a product of at least PAR_MIN_MACS
+// multiply-adds is split over the threads: by columns in whole 8-column tiles,
+// or by rows in whole 4-row tiles, whichever has more tiles. Each thread runs
+// the one-thread code on its part with its own workspace, so every element of
+// C is computed exactly as without threads.
 
 import { madd } from "./simd";
+import { job_args, pool_active, pool_finish, pool_size, pool_start, JOB_GEMM } from "./threads";
 
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
@@ -391,6 +398,79 @@ function gemv_t_finish(kk: i32, k: i32, x: usize, r0: usize, ld: usize, sum: v12
 }
 
 // ---------------------------------------------------------------------------
+// One-thread execution of a product, and its split over the pool.
+
+// Ways of computing a product (slot MODE of a GEMM job).
+// @ts-ignore: decorator
+@inline const BLOCKED: i32 = 0;
+// @ts-ignore: decorator
+@inline const GEMV_N: i32 = 1;   // M = 1, op(B) = B: x at a (stride ars), B (K, N) with ldb = brs
+// @ts-ignore: decorator
+@inline const GEMV_T: i32 = 2;   // M = 1, op(B) = Bᵀ: x at a (contiguous), B (N, K) with ldb = bcs
+
+// Smallest product (M·N·K) worth splitting over threads.
+// @ts-ignore: decorator
+@inline const PAR_MIN_MACS: i64 = 1 << 17;
+
+function run_serial(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: i32, acs: i32,
+                    b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize): void {
+  if (mode == GEMV_N) gemv_n(n, k, alpha, a, ars, b, brs, beta, c);
+  else if (mode == GEMV_T) gemv_t(n, k, alpha, a, b, bcs, beta, c);
+  else gemm_blocked(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
+}
+
+// Part `tid` of `nt` of a product: the same call on a range of whole tiles.
+function run_part(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: i32, acs: i32,
+                  b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize,
+                  tid: i32, nt: i32): void {
+  const tilesN = (n + NR - 1) / NR, tilesM = (m + MR - 1) / MR;
+  if (mode != BLOCKED || tilesN >= tilesM) {
+    const per = (tilesN + nt - 1) / nt;
+    const j0 = min(n, tid * per * NR), j1 = min(n, j0 + per * NR);
+    if (j1 <= j0) return;
+    const jo = <usize>j0;
+    let bb = b, pp = prepacked;
+    if (mode == GEMV_N) bb = b + (jo << 2);
+    else if (mode == GEMV_T) bb = b + (jo * <usize>bcs << 2);
+    else if (prepacked != 0) pp = prepacked + (jo * <usize>k << 2);   // (j0 / NR) panels of k·NR floats
+    else bb = b + (jo * <usize>bcs << 2);
+    run_serial(mode, m, j1 - j0, k, alpha, a, ars, acs, bb, brs, bcs, beta, c + (jo << 2), ldc, work, pp);
+  } else {
+    const per = (tilesM + nt - 1) / nt;
+    const i0 = min(m, tid * per * MR), i1 = min(m, i0 + per * MR);
+    if (i1 <= i0) return;
+    const io = <usize>i0;
+    run_serial(mode, i1 - i0, n, k, alpha, a + (io * <usize>ars << 2), ars, acs, b, brs, bcs, beta,
+      c + (io * <usize>ldc << 2), ldc, work, prepacked);
+  }
+}
+
+/** Runs part `tid` of `nt` of the GEMM job whose arguments are at `args` (threads.ts). */
+export function gemm_job_part(args: usize, tid: i32, nt: i32, work: usize): void {
+  run_part(load<i32>(args), load<i32>(args, 4), load<i32>(args, 8), load<i32>(args, 12), load<f32>(args, 16),
+    load<usize>(args, 20), load<i32>(args, 24), load<i32>(args, 28),
+    load<usize>(args, 32), load<i32>(args, 36), load<i32>(args, 40), load<f32>(args, 44),
+    load<usize>(args, 48), load<i32>(args, 52), work, load<usize>(args, 56), tid, nt);
+}
+
+// Computes the product on the calling thread, or split over the pool.
+function run(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: i32, acs: i32,
+             b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize): void {
+  if (!pool_active() || <i64>m * <i64>n * <i64>k < PAR_MIN_MACS || (m < 2 * MR && n < 2 * NR)) {
+    run_serial(mode, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
+    return;
+  }
+  const args = job_args();
+  store<i32>(args, mode); store<i32>(args, m, 4); store<i32>(args, n, 8); store<i32>(args, k, 12);
+  store<f32>(args, alpha, 16); store<usize>(args, a, 20); store<i32>(args, ars, 24); store<i32>(args, acs, 28);
+  store<usize>(args, b, 32); store<i32>(args, brs, 36); store<i32>(args, bcs, 40); store<f32>(args, beta, 44);
+  store<usize>(args, c, 48); store<i32>(args, ldc, 52); store<usize>(args, prepacked, 56);
+  pool_start(JOB_GEMM);
+  run_part(mode, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked, 0, pool_size());
+  pool_finish();
+}
+
+// ---------------------------------------------------------------------------
 // Public kernels
 
 /** C (M, N) = alpha·A·B + beta·C; A (M, K) lda, B (K, N) ldb. */
@@ -398,8 +478,7 @@ export function gemm_nn(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
                         beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  if (m == 1) { gemv_n(n, k, alpha, a, 1, b, ldb, beta, c); return; }
-  gemm_blocked(m, n, k, alpha, a, lda, 1, b, ldb, 1, beta, c, ldc, work, 0);
+  run(m == 1 ? GEMV_N : BLOCKED, m, n, k, alpha, a, m == 1 ? 1 : lda, 1, b, ldb, 1, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·A·Bᵀ + beta·C; A (M, K) lda, B (N, K) ldb. */
@@ -407,8 +486,7 @@ export function gemm_nt(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
                         beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  if (m == 1) { gemv_t(n, k, alpha, a, b, ldb, beta, c); return; }
-  gemm_blocked(m, n, k, alpha, a, lda, 1, b, 1, ldb, beta, c, ldc, work, 0);
+  run(m == 1 ? GEMV_T : BLOCKED, m, n, k, alpha, a, lda, 1, b, 1, ldb, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·Aᵀ·B + beta·C; A (K, M) lda, B (K, N) ldb. */
@@ -416,8 +494,8 @@ export function gemm_tn(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
                         beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  if (m == 1) { gemv_n(n, k, alpha, a, lda, b, ldb, beta, c); return; }
-  gemm_blocked(m, n, k, alpha, a, 1, lda, b, ldb, 1, beta, c, ldc, work, 0);
+  // M = 1: x is column 0 of A, stride lda (gemv_n reads x with stride ars).
+  run(m == 1 ? GEMV_N : BLOCKED, m, n, k, alpha, a, m == 1 ? lda : 1, lda, b, ldb, 1, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·Aᵀ·Bᵀ + beta·C; A (K, M) lda, B (N, K) ldb. */
@@ -425,7 +503,7 @@ export function gemm_tt(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
                         beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  gemm_blocked(m, n, k, alpha, a, 1, lda, b, 1, ldb, beta, c, ldc, work, 0);
+  run(BLOCKED, m, n, k, alpha, a, 1, lda, b, 1, ldb, beta, c, ldc, work, 0);
 }
 
 /** Floats gemm_pack_b writes for op(B) of K rows and N columns (N rounded up to 8). */
@@ -450,8 +528,8 @@ export function gemm_prepacked(transA: i32, m: i32, n: i32, k: i32, alpha: f32, 
                                bpacked: usize, beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  if (transA) gemm_blocked(m, n, k, alpha, a, 1, lda, 0, 0, 0, beta, c, ldc, work, bpacked);
-  else gemm_blocked(m, n, k, alpha, a, lda, 1, 0, 0, 0, beta, c, ldc, work, bpacked);
+  if (transA) run(BLOCKED, m, n, k, alpha, a, 1, lda, 0, 0, 0, beta, c, ldc, work, bpacked);
+  else run(BLOCKED, m, n, k, alpha, a, lda, 1, 0, 0, 0, beta, c, ldc, work, bpacked);
 }
 
 /**

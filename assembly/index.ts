@@ -17,6 +17,8 @@ export { dropout_forward, dropout_backward } from "./dropout";
 export { rnn_forward, rnn_backward } from "./rnn";
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";
+export { threads_control_bytes, threads_supported, threads_configure, threads_count, threads_active, threads_shutdown } from "./threads";
+export { worker_start, worker_loop } from "./worker";
 
 /** First byte the kernels' static data does not use; the TypeScript arena starts here. */
 export function heap_base(): usize {

@@ -53,10 +53,21 @@ export interface KernelExports {
     beta2: number, eps: number, weightDecay: number, decoupled: number, step: number): void;
   sum_squares(ptr: number, n: number): number;
   scale_inplace(ptr: number, n: number, s: number): void;
+  threads_control_bytes(): number;
+  threads_supported(): number;
+  threads_configure(ctrl: number, n: number): void;
+  threads_count(): number;
+  threads_active(): number;
+  threads_shutdown(ctrl: number): void;
+  worker_start(ctrl: number, tid: number): void;
+  worker_loop(ctrl: number, tid: number): void;
 }
 
-/** Names of the two builds compiled from assembly/. */
+/** The two SIMD flavours compiled from assembly/ (each also comes as a threads build on shared memory). */
 export type BuildName = 'simd' | 'relaxed';
+
+/** Key of one compiled file: a flavour, or a flavour's threads build. */
+export type WasmFileName = BuildName | 'simd-threads' | 'relaxed-threads';
 
 /** Names of the kernel exports every build must provide. */
 export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
@@ -67,4 +78,6 @@ export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
   'softmax_xent_forward', 'softmax_xent_backward', 'log_softmax_rows',
   'embedding_gather', 'embedding_scatter_add', 'dropout_forward', 'dropout_backward',
   'rnn_forward', 'rnn_backward', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward',
+  'threads_control_bytes', 'threads_supported', 'threads_configure', 'threads_count', 'threads_active',
+  'threads_shutdown', 'worker_start', 'worker_loop',
 ];

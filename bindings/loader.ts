@@ -4,9 +4,9 @@
 
 import { UnsupportedRuntimeError, WasmLoadError } from '../src/errors.js';
 import { hasRelaxedSimd, hasSimd } from './features.js';
-import { REQUIRED_EXPORTS, type BuildName, type KernelExports } from './kernels.js';
+import { REQUIRED_EXPORTS, type BuildName, type KernelExports, type WasmFileName } from './kernels.js';
 
-export type { BuildName, KernelExports } from './kernels.js';
+export type { BuildName, KernelExports, WasmFileName } from './kernels.js';
 export { hasRelaxedSimd, hasSimd } from './features.js';
 
 /**
@@ -17,8 +17,11 @@ export { hasRelaxedSimd, hasSimd } from './features.js';
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string
   | Response | PromiseLike<Response>;
 
-/** One source (whatever build it is), or one per build so the loader can choose. */
-export type WasmSources = WasmSource | Partial<Record<BuildName, WasmSource>>;
+/**
+ * One source (whatever build it is), or one per build so the loader can
+ * choose; the '-threads' builds are needed for numThreads > 1.
+ */
+export type WasmSources = WasmSource | Partial<Record<WasmFileName, WasmSource>>;
 
 /** What the loader needs to produce kernels. */
 export interface LoadOptions {
@@ -36,10 +39,25 @@ export interface LoadedKernels {
 }
 
 /** URL of a build's .wasm inside the installed package (bundlers see these literals). */
-export function defaultWasmUrl(build: BuildName): URL {
-  return build === 'relaxed'
-    ? new URL('../build/mnemo-relaxed.wasm', import.meta.url)
-    : new URL('../build/mnemo-simd.wasm', import.meta.url);
+export function defaultWasmUrl(file: WasmFileName): URL {
+  switch (file) {
+    case 'relaxed': return new URL('../build/mnemo-relaxed.wasm', import.meta.url);
+    case 'simd-threads': return new URL('../build/mnemo-simd-threads.wasm', import.meta.url);
+    case 'relaxed-threads': return new URL('../build/mnemo-relaxed-threads.wasm', import.meta.url);
+    default: return new URL('../build/mnemo-simd.wasm', import.meta.url);
+  }
+}
+
+/** Every compiled file name. */
+export const WASM_FILES: readonly WasmFileName[] = ['simd', 'relaxed', 'simd-threads', 'relaxed-threads'];
+
+/** Whether `wasm` (as given to init) can provide the threads builds: the defaults, or a record naming one. */
+export function hasThreadsSources(wasm: WasmSources | undefined): boolean {
+  return wasm === undefined || (isSourceRecord(wasm) && (wasm['simd-threads'] !== undefined || wasm['relaxed-threads'] !== undefined));
+}
+
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 /** The build `auto` resolves to in this runtime, or the forced one if the runtime can run it. */
@@ -60,10 +78,10 @@ export function chooseBuild(requested: 'auto' | BuildName = 'auto'): BuildName {
   return requested;
 }
 
-function isSourceRecord(w: WasmSources): w is Partial<Record<BuildName, WasmSource>> {
+function isSourceRecord(w: WasmSources): w is Partial<Record<WasmFileName, WasmSource>> {
   return typeof w === 'object' && w !== null && !(w instanceof WebAssembly.Module) && !(w instanceof URL)
     && !ArrayBuffer.isView(w) && !(w instanceof ArrayBuffer) && !isResponseLike(w)
-    && !('then' in w) && ('simd' in w || 'relaxed' in w);
+    && !('then' in w) && WASM_FILES.some((name) => name in w);
 }
 
 function isResponseLike(w: unknown): w is Response {
@@ -111,23 +129,26 @@ async function compileSource(source: WasmSource, what: string): Promise<WebAssem
 export async function loadKernels(memory: WebAssembly.Memory, options: LoadOptions = {}): Promise<LoadedKernels> {
   if (!(memory instanceof WebAssembly.Memory)) throw new WasmLoadError('loadKernels needs a WebAssembly.Memory');
   const wasm = options.wasm;
+  // A shared memory needs the threads build of the chosen flavour.
+  const shared = isShared(memory);
+  const fileOf = (b: BuildName): WasmFileName => shared ? `${b}-threads` : b;
   let source: WasmSource;
   let expected: BuildName | undefined;
   if (wasm === undefined || isSourceRecord(wasm)) {
     const record = wasm ?? {};
     let build = chooseBuild(options.build);
-    if (wasm !== undefined && record[build] === undefined) {
+    if (wasm !== undefined && record[fileOf(build)] === undefined) {
       // Auto falls back to what the caller gave; a forced build must be given.
       const other: BuildName = build === 'relaxed' ? 'simd' : 'relaxed';
       if (options.build !== undefined && options.build !== 'auto') {
-        throw new WasmLoadError(`build '${build}' was forced, but no wasm source was given for it`);
+        throw new WasmLoadError(`build '${fileOf(build)}' was forced, but no wasm source was given for it`);
       }
-      if (record[other] === undefined || (other === 'relaxed' && !hasRelaxedSimd())) {
-        throw new WasmLoadError(`no usable wasm source: give { simd } (and optionally { relaxed })`);
+      if (record[fileOf(other)] === undefined || (other === 'relaxed' && !hasRelaxedSimd())) {
+        throw new WasmLoadError(`no usable wasm source: give { ${fileOf('simd')} } (and optionally { ${fileOf('relaxed')} })`);
       }
       build = other;
     }
-    source = record[build] ?? defaultWasmUrl(build);
+    source = record[fileOf(build)] ?? defaultWasmUrl(fileOf(build));
     expected = build;
   } else {
     source = wasm;

@@ -2,8 +2,11 @@
 // (Node's fetch cannot read file: URLs) and, on Node 20, enables relaxed SIMD.
 
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { defaultWasmUrl, hasRelaxedSimd, type WasmSources } from './loader.js';
+import { Worker } from 'node:worker_threads';
+import { defaultWasmUrl, hasRelaxedSimd, WASM_FILES, type WasmSources } from './loader.js';
+import { WORKER_SOURCE, type PoolWorker } from './pool.js';
 
 /**
  * Node 20 (V8 11.3) validates relaxed SIMD only behind --experimental-wasm-relaxed-simd;
@@ -19,11 +22,30 @@ export function enableRelaxedSimd(): boolean {
   return hasRelaxedSimd();
 }
 
-/** Both builds' bytes, read from the installed package. */
+/** Every build's bytes, read from the installed package. */
 export async function readPackageWasm(): Promise<WasmSources> {
-  const [simd, relaxed] = await Promise.all([
-    readFile(defaultWasmUrl('simd')),
-    readFile(defaultWasmUrl('relaxed')),
-  ]);
-  return { simd, relaxed };
+  const bytes = await Promise.all(WASM_FILES.map((name) => readFile(defaultWasmUrl(name))));
+  return Object.fromEntries(WASM_FILES.map((name, i) => [name, bytes[i]!]));
+}
+
+/** Logical cores Node may use. */
+export function nodeThreads(): number {
+  return availableParallelism();
+}
+
+/**
+ * Starts a pool worker as a worker_threads Worker (the code inline, so no file
+ * has to be found). Unreferenced: it never keeps the process alive.
+ */
+export function spawnNodeWorker(): PoolWorker {
+  const w = new Worker(WORKER_SOURCE, { eval: true });
+  w.unref();
+  return {
+    postMessage: (m) => w.postMessage(m),
+    terminate: () => void w.terminate(),
+    watch(ready, failed) {
+      w.once('message', (m) => m === 'ready' ? ready() : failed(new Error((m as { error?: string })?.error ?? 'unexpected message')));
+      w.once('error', failed);
+    },
+  };
 }

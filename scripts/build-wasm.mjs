@@ -4,7 +4,7 @@
 import asc from 'assemblyscript/asc';
 import { mkdirSync, copyFileSync, statSync } from 'node:fs';
 
-for (const target of ['simd', 'relaxed']) {
+for (const target of ['simd', 'relaxed', 'simd-threads', 'relaxed-threads']) {
   const { error, stderr } = await asc.main(['assembly/index.ts', '--target', target], {});
   if (error) {
     console.error(stderr.toString());

@@ -2,7 +2,8 @@
 // arena that places every tensor in that memory. Everything a model holds —
 // parameters, gradients, optimizer state, activations, scratch — lives here.
 
-import { loadKernels, type BuildName, type KernelExports, type LoadOptions } from '../bindings/loader.js';
+import { hasThreadsSources, loadKernels, type BuildName, type KernelExports, type LoadOptions } from '../bindings/loader.js';
+import { sharedMemoryAvailable, ThreadPool, webWorkerSpawner, type SpawnWorker } from '../bindings/pool.js';
 import { Arena } from './arena.js';
 import { DisposedError, MnemoError, OutOfMemoryError, ShapeError } from './errors.js';
 import { Tensor, shapeSize, type DType, type Shape } from './tensor.js';
@@ -16,7 +17,19 @@ export interface InitOptions extends LoadOptions {
   maxMemory?: number;
   /** Bytes of memory to start with (default 16 MiB). */
   initialMemory?: number;
+  /**
+   * Threads the kernels may use (default: the machine's logical cores). More
+   * than 1 needs shared wasm memory and workers: Node, Deno, Bun, and browsers
+   * on cross-origin-isolated pages. Elsewhere (workerd, pages without COOP/COEP)
+   * mnemo uses one thread. Results are the same bit for bit at any count.
+   */
+  numThreads?: number;
+  /** How to start a worker thread (default: a Web Worker; the Node entry uses worker_threads). */
+  spawnWorker?: SpawnWorker;
 }
+
+/** Most threads a runtime uses (the kernels' pool limit). */
+export const MAX_THREADS = 64;
 
 /** One instance of the kernels, its memory and its arena. Create with init(). */
 export class Runtime {
@@ -31,6 +44,9 @@ export class Runtime {
   /** Byte offset of the GEMM packing workspace. */
   readonly gemmWork: number;
   private readonly scopes: Set<Tensor<DType>>[] = [];
+  private pool: ThreadPool | undefined;
+  /** Resolves with the number of threads in use once the worker threads are up (1 without a pool). */
+  threadsReady: Promise<number> = Promise.resolve(1);
 
   /** Use init() instead. */
   constructor(memory: WebAssembly.Memory, kernels: KernelExports, build: BuildName, maxBytes: number) {
@@ -39,6 +55,33 @@ export class Runtime {
     this.build = build;
     this.arena = new Arena(memory, kernels.heap_base(), maxBytes);
     this.gemmWork = this.arena.alloc(kernels.gemm_workspace_floats() * 4);
+  }
+
+  /** Threads the kernels use now: 1 until the workers are up (they start in the background), then numThreads. */
+  get threads(): number {
+    return this.kernels.threads_active();
+  }
+
+  /** @internal Starts the worker threads (init() does this). */
+  startThreads(n: number, module: WebAssembly.Module, spawn: SpawnWorker): void {
+    const k = this.kernels;
+    const ctrl = this.arena.alloc(k.threads_control_bytes());
+    // Per-thread GEMM workspaces (thread 0 uses gemmWork), in the block from byte 128.
+    const work = [this.gemmWork];
+    for (let tid = 1; tid < n; tid++) work.push(this.arena.alloc(k.gemm_workspace_floats() * 4));
+    const view = new Int32Array(this.memory.buffer, ctrl, k.threads_control_bytes() / 4);
+    view.fill(0);
+    view.set(work, 32);
+    this.pool = new ThreadPool(k, module, this.memory, ctrl, n, spawn);
+    this.threadsReady = this.pool.ready;
+  }
+
+  /**
+   * Stops the worker threads (the kernels go on, on the calling thread).
+   * Tensors stay usable. Node exits without it; browsers free workers on unload.
+   */
+  close(): void {
+    this.pool?.close();
   }
 
   /** A new float32 tensor of the given shape, filled from `data` if given, else zeros. */
@@ -135,7 +178,23 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   if (!Number.isFinite(initialBytes) || initialBytes < 0) {
     throw new OutOfMemoryError(`initialMemory must be a byte count, got ${options.initialMemory}`, initialBytes, maxBytes);
   }
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)), maximum: maxPages });
-  const { build, exports } = await loadKernels(memory, options);
-  return new Runtime(memory, exports, build, maxPages * PAGE);
+  const threads = options.numThreads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new MnemoError(`numThreads must be an integer from 1 to ${MAX_THREADS}, got ${String(options.numThreads)}`);
+  }
+  const spawn = options.spawnWorker ?? webWorkerSpawner();
+  const shared = threads > 1 && spawn !== undefined && hasThreadsSources(options.wasm) && sharedMemoryAvailable();
+  const memory = new WebAssembly.Memory({
+    initial: Math.max(1, Math.ceil(initialBytes / PAGE)), maximum: maxPages, shared,
+  } as WebAssembly.MemoryDescriptor);
+  const { build, exports, module } = await loadKernels(memory, options);
+  const runtime = new Runtime(memory, exports, build, maxPages * PAGE);
+  if (shared) runtime.startThreads(threads, module, spawn!);
+  return runtime;
+}
+
+/** The machine's logical cores where the runtime tells them, else 1. */
+function defaultThreads(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_THREADS) : 1;
 }
