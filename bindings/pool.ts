@@ -61,6 +61,8 @@ export function webWorkerSpawner(): SpawnWorker | undefined {
   return () => {
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
     const w = new Worker(url, { type: 'module' });
+    // Bun (like Node) can unreference a worker so it never keeps the process alive.
+    (w as { unref?: () => void }).unref?.();
     return {
       postMessage: (m) => w.postMessage(m),
       terminate: () => { w.terminate(); URL.revokeObjectURL(url); },

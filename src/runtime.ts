@@ -142,6 +142,26 @@ export class Runtime {
     return result;
   }
 
+  /**
+   * @internal For constructors (which cannot run in a callback because they
+   * assign readonly fields): tensors created from here on are freed by
+   * end(false), the construction failed (say an OutOfMemoryError halfway), so
+   * it leaks nothing; end(true) keeps them, owned by the enclosing scope() if any.
+   */
+  track(): { end(keep: boolean): void } {
+    const created = new Set<Tensor<DType>>();
+    this.scopes.push(created);
+    return {
+      end: (keep: boolean) => {
+        const i = this.scopes.lastIndexOf(created);
+        if (i < 0) return;
+        this.scopes.splice(i, 1);
+        if (!keep) for (const t of created) t.dispose();
+        else if (i > 0) for (const t of created) this.scopes[i - 1]!.add(t);
+      },
+    };
+  }
+
   /** Memory statistics: bytes live in tensors, their peak, and the memory's size and maximum. */
   memoryStats(): ReturnType<Arena['stats']> {
     return this.arena.stats();
@@ -193,8 +213,13 @@ export async function init(options: InitOptions = {}): Promise<Runtime> {
   return runtime;
 }
 
-/** The machine's logical cores where the runtime tells them, else 1. */
+/**
+ * The machine's logical cores where the runtime tells them, else 1. In Deno, 1:
+ * a Deno worker cannot be unreferenced, so a pool would keep the process alive
+ * until close() (pass numThreads to have one anyway).
+ */
 function defaultThreads(): number {
+  if ((globalThis as { Deno?: unknown }).Deno !== undefined) return 1;
   const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_THREADS) : 1;
 }

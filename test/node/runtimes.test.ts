@@ -21,6 +21,7 @@ interface InitOutcome { build?: string; errorName?: string; isWasmLoadError?: bo
 interface Report {
   runtime: string; runtimeVersion: string; hasRelaxedSimd: boolean; builds: BuildReport[];
   defaultInit: InitOutcome; bytesInit?: InitOutcome;
+  threads: { threads?: number; identical?: boolean; error?: string };
 }
 
 /**
@@ -102,5 +103,10 @@ describe('runtimes', () => {
       expect(report.defaultInit).toEqual({ build: report.hasRelaxedSimd ? 'relaxed' : 'simd' });
       console.log(`${runtime}: init() with no wasm picked the '${report.defaultInit.build}' build`);
     }
+
+    // Threads: Deno and Bun have workers and shared memory; workerd has no
+    // workers (and is given only the one-thread builds), so it runs on one.
+    expect(report.threads).toEqual({ threads: runtime === 'workerd' ? 1 : 2, identical: true });
+    console.log(`${runtime}: numThreads 2 → ${report.threads.threads} thread(s), same bits as 1 thread`);
   });
 });

@@ -47,5 +47,31 @@ export async function report(mnemo, runtime, runtimeVersion, wasm) {
     if (rt.build !== build) failures.unshift(`init({ build: '${build}' }) loaded the '${rt.build}' build`);
     builds.push({ ...base, passed, failed: failed + (rt.build !== build ? 1 : 0), failures });
   }
-  return { runtime, runtimeVersion, hasRelaxedSimd, builds, defaultInit: await tryInit(mnemo) };
+  return { runtime, runtimeVersion, hasRelaxedSimd, builds, defaultInit: await tryInit(mnemo), threads: await threadsCheck(mnemo, wasm) };
+}
+
+/**
+ * Asks for 2 threads and says how many the runtime gave (2 where it has shared
+ * memory and workers, else 1) and whether a GEMM came out bit for bit as on one thread.
+ * @param {any} mnemo
+ * @param {any} [wasm]
+ */
+export async function threadsCheck(mnemo, wasm) {
+  try {
+    const two = await mnemo.init({ numThreads: 2, wasm });
+    await two.threadsReady;
+    const one = await mnemo.init({ numThreads: 1, wasm });
+    const product = (/** @type {any} */ rt) => {
+      const a = rt.tensor([64, 300]), b = rt.tensor([3000, 300]);
+      a.data.forEach((/** @type {number} */ _, /** @type {number} */ i) => { a.data[i] = Math.sin(i); });
+      b.data.forEach((/** @type {number} */ _, /** @type {number} */ i) => { b.data[i] = Math.cos(i * 0.7); });
+      return new Uint32Array(Float32Array.from(mnemo.matmul(a, b, { transB: true }).data).buffer);
+    };
+    const x = product(one), y = product(two);
+    const threads = two.threads;
+    two.close();
+    return { threads, identical: x.length === y.length && x.every((v, i) => v === y[i]) };
+  } catch (/** @type {any} */ e) {
+    return { error: `${e?.name}: ${e?.message}` };
+  }
 }
