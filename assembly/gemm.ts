@@ -18,13 +18,13 @@
 // `work` is scratch of gemm_workspace_floats() f32, owned by the caller.
 //
 // With a thread pool (threads.ts), a product of at least PAR_MIN_MACS
-// multiply-adds is split over the threads: by columns in whole 8-column tiles,
-// or by rows in whole 4-row tiles, whichever has more tiles. Each thread runs
-// the one-thread code on its part with its own workspace, so every element of
-// C is computed exactly as without threads.
+// multiply-adds is cut into chunks of whole 8-column tiles, or of whole 4-row
+// tiles, whichever dimension has more tiles; the threads take chunks until
+// none are left. Each runs the one-thread code on its chunk with its own
+// workspace, so every element of C is computed exactly as without threads.
 
 import { madd } from "./simd";
-import { job_args, pool_active, pool_finish, pool_size, pool_start, JOB_GEMM } from "./threads";
+import { job_args, pool_active, pool_chunk_done, pool_ctrl, pool_generation, pool_size, pool_start, pool_take, pool_wait, ARGS, JOB_GEMM } from "./threads";
 
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
@@ -419,14 +419,13 @@ function run_serial(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars
   else gemm_blocked(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
 }
 
-// Part `tid` of `nt` of a product: the same call on a range of whole tiles.
-function run_part(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: i32, acs: i32,
-                  b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize,
-                  tid: i32, nt: i32): void {
-  const tilesN = (n + NR - 1) / NR, tilesM = (m + MR - 1) / MR;
-  if (mode != BLOCKED || tilesN >= tilesM) {
-    const per = (tilesN + nt - 1) / nt;
-    const j0 = min(n, tid * per * NR), j1 = min(n, j0 + per * NR);
+// Chunk `i` of a product split into chunks of `per` tiles: by columns (8-wide
+// tiles) when byCols, else by rows (4-high tiles). The same call on a part of C.
+function run_chunk(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: i32, acs: i32,
+                   b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize,
+                   byCols: bool, per: i32, i: i32): void {
+  if (byCols) {
+    const j0 = min(n, i * per * NR), j1 = min(n, j0 + per * NR);
     if (j1 <= j0) return;
     const jo = <usize>j0;
     let bb = b, pp = prepacked;
@@ -436,8 +435,7 @@ function run_part(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: 
     else bb = b + (jo * <usize>bcs << 2);
     run_serial(mode, m, j1 - j0, k, alpha, a, ars, acs, bb, brs, bcs, beta, c + (jo << 2), ldc, work, pp);
   } else {
-    const per = (tilesM + nt - 1) / nt;
-    const i0 = min(m, tid * per * MR), i1 = min(m, i0 + per * MR);
+    const i0 = min(m, i * per * MR), i1 = min(m, i0 + per * MR);
     if (i1 <= i0) return;
     const io = <usize>i0;
     run_serial(mode, i1 - i0, n, k, alpha, a + (io * <usize>ars << 2), ars, acs, b, brs, bcs, beta,
@@ -445,29 +443,52 @@ function run_part(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: 
   }
 }
 
-/** Runs part `tid` of `nt` of the GEMM job whose arguments are at `args` (threads.ts). */
-export function gemm_job_part(args: usize, tid: i32, nt: i32, work: usize): void {
-  run_part(load<i32>(args), load<i32>(args, 4), load<i32>(args, 8), load<i32>(args, 12), load<f32>(args, 16),
-    load<usize>(args, 20), load<i32>(args, 24), load<i32>(args, 28),
-    load<usize>(args, 32), load<i32>(args, 36), load<i32>(args, 40), load<f32>(args, 44),
-    load<usize>(args, 48), load<i32>(args, 52), work, load<usize>(args, 56), tid, nt);
+/**
+ * Takes and runs chunks of the GEMM job of generation `gen` in control block
+ * `c` (arguments at c + ARGS) until none are left. Thread 0 and the workers.
+ */
+export function gemm_job_run(c: usize, gen: i32, work: usize): void {
+  const args = c + ARGS;
+  while (true) {
+    const i = pool_take(c, gen);
+    if (i < 0) return;
+    // The arguments are read after taking a chunk: the job cannot end (and
+    // thread 0 cannot write the next one) before this chunk is done.
+    run_chunk(load<i32>(args), load<i32>(args, 4), load<i32>(args, 8), load<i32>(args, 12), load<f32>(args, 16),
+      load<usize>(args, 20), load<i32>(args, 24), load<i32>(args, 28),
+      load<usize>(args, 32), load<i32>(args, 36), load<i32>(args, 40), load<f32>(args, 44),
+      load<usize>(args, 48), load<i32>(args, 52), work, load<usize>(args, 56),
+      load<i32>(args, 60) != 0, load<i32>(args, 64), i);
+    pool_chunk_done(c);
+  }
 }
+
+// Chunks per thread: small enough parts that a thread the OS has not
+// scheduled leaves little for the others to wait for.
+// @ts-ignore: decorator
+@inline const CHUNKS_PER_THREAD: i32 = 4;
 
 // Computes the product on the calling thread, or split over the pool.
 function run(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars: i32, acs: i32,
              b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize): void {
-  if (!pool_active() || <i64>m * <i64>n * <i64>k < PAR_MIN_MACS || (m < 2 * MR && n < 2 * NR)) {
+  const tilesN = (n + NR - 1) / NR, tilesM = (m + MR - 1) / MR;
+  const byCols = mode != BLOCKED || tilesN >= tilesM;
+  const tiles = byCols ? tilesN : tilesM;
+  if (!pool_active() || <i64>m * <i64>n * <i64>k < PAR_MIN_MACS || tiles < 2) {
     run_serial(mode, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
     return;
   }
+  const per = (tiles + min(tiles, pool_size() * CHUNKS_PER_THREAD) - 1) / min(tiles, pool_size() * CHUNKS_PER_THREAD);
+  const chunks = (tiles + per - 1) / per;
   const args = job_args();
   store<i32>(args, mode); store<i32>(args, m, 4); store<i32>(args, n, 8); store<i32>(args, k, 12);
   store<f32>(args, alpha, 16); store<usize>(args, a, 20); store<i32>(args, ars, 24); store<i32>(args, acs, 28);
   store<usize>(args, b, 32); store<i32>(args, brs, 36); store<i32>(args, bcs, 40); store<f32>(args, beta, 44);
   store<usize>(args, c, 48); store<i32>(args, ldc, 52); store<usize>(args, prepacked, 56);
-  pool_start(JOB_GEMM);
-  run_part(mode, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked, 0, pool_size());
-  pool_finish();
+  store<i32>(args, byCols ? 1 : 0, 60); store<i32>(args, per, 64);
+  pool_start(JOB_GEMM, chunks);
+  gemm_job_run(pool_ctrl(), pool_generation(), work);
+  pool_wait(chunks);
 }
 
 // ---------------------------------------------------------------------------

@@ -2,21 +2,23 @@
 // control block in that memory. No message passes per job.
 //
 // The main instance (the one the TypeScript layer calls) is thread 0. Each
-// worker thread runs its own instance of the same module and sits in
-// worker_loop: it spins on the generation counter for a while, then sleeps on
-// it (memory.atomic.wait32). To run a job, thread 0 writes the job into the
-// control block, sets `pending` to the number of workers, bumps the
-// generation, wakes sleepers if there are any, does its own part, and spins
-// until `pending` is back to 0. Every thread works on a disjoint part of the
-// output, so there are no other synchronisation points.
+// worker thread runs its own instance of the same module and waits in
+// worker_next: it spins on the generation counter for a while, then sleeps on
+// it (memory.atomic.wait32). A job is cut into chunks (whole tiles of the
+// output). To run one, thread 0 writes its arguments, publishes the chunk
+// count tagged with the job's generation, bumps the generation (waking
+// sleepers if there are any), and then takes chunks itself like any worker
+// until none are left; it waits only for chunks other threads have taken.
+// So a worker that the OS has not scheduled (a busy machine) costs nothing:
+// thread 0 does its share. Chunks write disjoint parts of the output.
 //
-// Results do not depend on the number of threads: a job is split on tile
-// boundaries (8 columns or 4 rows for GEMM), and every output element is
-// computed by the same instructions in the same order as by one thread.
+// Results do not depend on the number of threads: chunks are whole tiles
+// (8 columns or 4 rows for GEMM), and every output element is computed by the
+// same instructions in the same order as by one thread.
 //
 // Control block (threads_control_bytes() bytes, 64-byte aligned, zeroed):
-//   0 generation   4 pending   8 sleepers   12 shutdown   16 job kind
-//   20 threads in the pool   24 workers ready (in their loop)
+//   0 generation   4 chunks done   8 sleepers   12 shutdown   16 job kind
+//   20 threads in the pool   24 workers ready   28 next chunk: (generation & 0xffff) << 16 | chunks left
 //   32..128  job arguments (24 slots of 4 bytes)
 //   128..    per-thread GEMM workspace pointers (MAX_THREADS slots)
 //   384..    per-thread last generation seen (MAX_THREADS slots)
@@ -27,7 +29,7 @@
 // @ts-ignore: decorator
 @inline const GEN: usize = 0;
 // @ts-ignore: decorator
-@inline const PENDING: usize = 4;
+@inline const DONE: usize = 4;
 // @ts-ignore: decorator
 @inline const SLEEPERS: usize = 8;
 // @ts-ignore: decorator
@@ -40,6 +42,8 @@
 @inline const NTHREADS: usize = 20;
 // @ts-ignore: decorator
 @inline const READY: usize = 24;
+// @ts-ignore: decorator
+@inline const NEXT: usize = 28;
 // @ts-ignore: decorator
 @inline const WORK: usize = 128;
 // @ts-ignore: decorator
@@ -114,31 +118,66 @@ export function threads_active(): i32 {
 }
 
 /**
- * Starts the job whose arguments are in job_args() on the workers (thread 0
- * then does part 0 itself and calls pool_finish).
+ * Publishes the job whose arguments are in job_args(), cut into `chunks`
+ * (≤ 65535) chunks, and wakes the workers. Thread 0 then takes chunks with
+ * pool_take and, when pool_take returns −1, calls pool_wait.
  */
-export function pool_start(kind: i32): void {
+export function pool_start(kind: i32, chunks: i32): void {
   if (!ASC_FEATURE_THREADS) return;
   const c = ctrl;
+  const gen = atomic.load<i32>(c + GEN) + 1;     // only thread 0 writes GEN
   store<i32>(c + KIND, kind);
-  atomic.store<i32>(c + PENDING, nthreads - 1);
-  atomic.add<i32>(c + GEN, 1);
+  atomic.store<i32>(c + DONE, 0);
+  atomic.store<i32>(c + NEXT, ((gen & 0xffff) << 16) | chunks);
+  atomic.store<i32>(c + GEN, gen);
   if (atomic.load<i32>(c + SLEEPERS) > 0) atomic.notify(c + GEN, nthreads - 1);
 }
 
-/** Waits until every worker has finished its part of the current job. */
-export function pool_finish(): void {
+/**
+ * Takes the next chunk of the job of generation `gen` in control block `c`:
+ * its index, or −1 when none is left (or that job is over).
+ */
+export function pool_take(c: usize, gen: i32): i32 {
+  if (!ASC_FEATURE_THREADS) return -1;
+  const tag = (gen & 0xffff) << 16;
+  while (true) {
+    const v = atomic.load<i32>(c + NEXT);
+    if ((v & 0xffff0000) != tag || (v & 0xffff) == 0) return -1;
+    if (atomic.cmpxchg<i32>(c + NEXT, v, v - 1) == v) return (v & 0xffff) - 1;
+  }
+  return -1;
+}
+
+/** Reports a taken chunk as finished. */
+export function pool_chunk_done(c: usize): void {
+  if (!ASC_FEATURE_THREADS) return;
+  atomic.add<i32>(c + DONE, 1);
+}
+
+/** Thread 0: waits until all `chunks` chunks of the current job are finished. */
+export function pool_wait(chunks: i32): void {
   if (!ASC_FEATURE_THREADS) return;
   const c = ctrl;
-  while (atomic.load<i32>(c + PENDING) != 0) {
-    // Spin: the workers' parts are the same size as thread 0's.
+  while (atomic.load<i32>(c + DONE) != chunks) {
+    // Spin: only chunks already taken by other threads are left.
   }
+}
+
+/** The generation of the current job (thread 0). */
+export function pool_generation(): i32 {
+  return ASC_FEATURE_THREADS ? atomic.load<i32>(ctrl + GEN) : 0;
+}
+
+/** The control block (thread 0). */
+// @ts-ignore: decorator
+@inline export function pool_ctrl(): usize {
+  return ctrl;
 }
 
 /**
  * Waits for the next job in control block `c` (spin, then sleep). Returns its
- * kind, or 0 when the pool shuts down. `seen` is the generation of the last job
- * this worker ran, kept in its slot of the block.
+ * kind, or 0 when the pool shuts down; worker_generation(c, tid) is then the
+ * job's generation.
  */
 export function worker_next(c: usize, tid: i32): i32 {
   if (!ASC_FEATURE_THREADS) return 0;
@@ -160,17 +199,16 @@ export function worker_next(c: usize, tid: i32): i32 {
   return load<i32>(c + KIND);
 }
 
+/** The generation of the job worker `tid` last woke for. */
+export function worker_generation(c: usize, tid: i32): i32 {
+  return load<i32>(c + SEEN + (<usize>tid << 2));
+}
+
 /** Called once by a worker before its first worker_next: marks it ready. */
 export function worker_enter(c: usize, tid: i32): void {
   if (!ASC_FEATURE_THREADS) return;
   store<i32>(c + SEEN + (<usize>tid << 2), atomic.load<i32>(c + GEN));
   atomic.add<i32>(c + READY, 1);
-}
-
-/** Tells thread 0 that this worker's part of the job is done. */
-export function worker_done(c: usize): void {
-  if (!ASC_FEATURE_THREADS) return;
-  atomic.sub<i32>(c + PENDING, 1);
 }
 
 /** Threads in the pool of control block `c` (as seen by a worker). */

@@ -1,8 +1,8 @@
 // The loop a worker thread's instance runs (see threads.ts): wait for a job,
-// do this thread's part, report it done; return when the pool shuts down.
+// take chunks of it until none are left; return when the pool shuts down.
 
-import { gemm_job_part } from "./gemm";
-import { pool_size_of, worker_done, worker_enter, worker_next, worker_work, ARGS, JOB_GEMM } from "./threads";
+import { gemm_job_run } from "./gemm";
+import { worker_enter, worker_generation, worker_next, worker_work, JOB_GEMM } from "./threads";
 
 /** Joins the pool of control block `c` as thread `tid` (≥ 1); then call worker_loop. */
 export function worker_start(c: usize, tid: i32): void {
@@ -11,11 +11,10 @@ export function worker_start(c: usize, tid: i32): void {
 
 /** Runs jobs of control block `c` as thread `tid` (≥ 1) until the pool shuts down. */
 export function worker_loop(c: usize, tid: i32): void {
-  const nt = pool_size_of(c), work = worker_work(c, tid);
+  const work = worker_work(c, tid);
   while (true) {
     const kind = worker_next(c, tid);
     if (kind == 0) return;
-    if (kind == JOB_GEMM) gemm_job_part(c + ARGS, tid, nt, work);
-    worker_done(c);
+    if (kind == JOB_GEMM) gemm_job_run(c, worker_generation(c, tid), work);
   }
 }

@@ -14,7 +14,7 @@
  */
 
 import { init, gemm } from '../dist/src/node.js';
-import { measureInterleaved, randomFloats, table } from './harness.js';
+import { loadMnemoRuntimes, measureInterleaved, MT_IMPL, randomFloats, table, THREADS } from './harness.js';
 import { loadTfjsWasm } from './tfjs.js';
 
 /**
@@ -35,7 +35,7 @@ export const CASES = [
   ...['nt', 'nn'].map((layout) => ({ group: 'next-token projection', m: 1, n: 10000, k: 256, layout })),
 ];
 
-export const IMPLS = ['mnemo-simd', 'mnemo-relaxed', 'tfjs-wasm'];
+export const IMPLS = ['mnemo-simd', 'mnemo-relaxed', ...(MT_IMPL ? [MT_IMPL] : []), 'tfjs-wasm'];
 
 /** Label that --filter matches (case-insensitive substring). */
 export function caseLabel(c) {
@@ -66,14 +66,7 @@ function relErr(x, ref) {
 export async function run(ctx) {
   const cases = CASES.filter((c) => caseLabel(c).toLowerCase().includes(ctx.filter.toLowerCase()));
   if (cases.length === 0) return [];
-  const runtimes = {
-    'mnemo-simd': await init({ build: 'simd' }),
-    'mnemo-relaxed': await init({ build: 'relaxed' }),
-  };
-  for (const [name, rt] of Object.entries(runtimes)) {
-    const want = name.replace('mnemo-', '');
-    if (rt.build !== want) throw new Error(`${name}: init() loaded build '${rt.build}'`);
-  }
+  const runtimes = await loadMnemoRuntimes(init);
   const { tf, info } = await loadTfjsWasm();
   ctx.meta.tfjs = info;
   ctx.log(`tfjs-wasm ${info.version}: ${info.wasmFile} (SIMD ${info.simd ? 'yes' : 'no'}, threads ${info.threads})`);
@@ -133,6 +126,7 @@ export async function run(ctx) {
 /** SIMD128 peak in GFLOP/s of an implementation, or null when it does not apply. */
 function peakOf(impl, ctx) {
   if (impl === 'mnemo-relaxed') return 16 * ctx.ghz;
+  if (impl === MT_IMPL) return 16 * ctx.ghz * THREADS;
   if (impl === 'mnemo-simd') return 8 * ctx.ghz;
   if (impl === 'tfjs-wasm') return ctx.meta.tfjs?.simd ? 8 * ctx.ghz : null;
   return null;
@@ -142,7 +136,7 @@ function peakOf(impl, ctx) {
 export function print(rows, ctx) {
   const out = [];
   out.push(`GEMM — GFLOP/s = 2·M·N·K / best time per call (best sample of ${ctx.profile.rounds} interleaved ` +
-    `benchmark.js round(s), single thread).`);
+    `benchmark.js round(s)); mnemo-simd and mnemo-relaxed on one thread${MT_IMPL ? `, ${MT_IMPL} on ${THREADS}` : ''}.`);
   out.push(`SIMD128 peak at ${ctx.ghz} GHz (--ghz): plain SIMD 8 flops/cycle × GHz = ${(8 * ctx.ghz).toFixed(1)} GFLOP/s ` +
     `(mnemo-simd, tfjs-wasm); relaxed FMA 16 flops/cycle × GHz = ${(16 * ctx.ghz).toFixed(1)} GFLOP/s (mnemo-relaxed).`);
   if (ctx.meta.tfjs) {

@@ -78,3 +78,29 @@ export function table(headers, rows) {
   const line = (r) => r.map((c, i) => (numeric(c) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
 }
+
+/**
+ * Threads of the multi-threaded mnemo rows: all logical cores (MNEMO_BENCH_THREADS
+ * overrides). The plain rows run on one thread.
+ */
+export const THREADS = Number(process.env.MNEMO_BENCH_THREADS) || (await import('node:os')).availableParallelism();
+
+/** Name of the relaxed build's multi-threaded rows, e.g. 'mnemo-relaxed-2t' (null on one core). */
+export const MT_IMPL = THREADS > 1 ? `mnemo-relaxed-${THREADS}t` : null;
+
+/** The runtimes of the mnemo rows: simd and relaxed on one thread, relaxed on THREADS threads (workers up). */
+export async function loadMnemoRuntimes(init) {
+  const runtimes = {
+    'mnemo-simd': await init({ build: 'simd', numThreads: 1 }),
+    'mnemo-relaxed': await init({ build: 'relaxed', numThreads: 1 }),
+  };
+  if (MT_IMPL) runtimes[MT_IMPL] = await init({ build: 'relaxed', numThreads: THREADS });
+  for (const [name, rt] of Object.entries(runtimes)) {
+    const want = name.startsWith('mnemo-simd') ? 'simd' : 'relaxed';
+    if (rt.build !== want) throw new Error(`${name}: init() loaded build '${rt.build}'`);
+    const threads = await rt.threadsReady;
+    const wantThreads = name === MT_IMPL ? THREADS : 1;
+    if (threads !== wantThreads) throw new Error(`${name}: ${threads} thread(s) running, wanted ${wantThreads}`);
+  }
+  return runtimes;
+}

@@ -30,7 +30,8 @@
  */
 
 import { init } from '../dist/src/node.js';
-import { measureInterleaved, randomFloats, table } from './harness.js';
+import { loadMnemoRuntimes, measureInterleaved, MT_IMPL, randomFloats, table, THREADS } from './harness.js';
+import { findTorch, runTorch } from './pytorch.js';
 import { PHASES, mnemoPredictor, mnemoTrainer } from './mnemo-models.js';
 import { tfjsPredictor, tfjsTrainer } from './tfjs-models.js';
 import { loadTfjsBoth, useBackend } from './tfjs.js';
@@ -46,8 +47,31 @@ export const CELLS = [
   { name: 'lstm-2layer', cell: 'lstm', L: 2 },
 ];
 
-export const TRAIN_IMPLS = ['mnemo-simd', 'mnemo-relaxed', 'tfjs-wasm', 'tfjs-wasm-xT', 'tfjs-cpu'];
-export const INFER_IMPLS = ['mnemo-simd', 'mnemo-relaxed', 'tfjs-wasm', 'tfjs-cpu'];
+/** mnemo's rows: both builds on one thread, the relaxed build on every core. */
+export const MNEMO_IMPLS = ['mnemo-simd', 'mnemo-relaxed', ...(MT_IMPL ? [MT_IMPL] : [])];
+/** PyTorch's rows (bench/pytorch.js; skipped with a note without torch): one thread and every core. */
+export const TORCH_IMPLS = ['pytorch-1t', ...(THREADS > 1 ? [`pytorch-${THREADS}t`] : [])];
+export const TRAIN_IMPLS = [...MNEMO_IMPLS, 'tfjs-wasm', 'tfjs-wasm-xT', 'tfjs-cpu'];
+export const INFER_IMPLS = [...MNEMO_IMPLS, 'tfjs-wasm', 'tfjs-cpu'];
+
+/** Threads of an implementation's row. */
+const threadsOf = (impl) => (impl === MT_IMPL || impl === `pytorch-${THREADS}t` ? THREADS : 1);
+
+/** Seconds of PyTorch steps timed per case (after 2 warm-up steps). */
+const TORCH_SECONDS = { full: 6, quick: 0.5 };
+
+/** PyTorch rows for `tasks` (one per TORCH_IMPLS entry), or [] with ctx.meta.torchNote set. */
+function torchRows(ctx, task) {
+  const t = findTorch();
+  if (!t.python) {
+    ctx.meta.torchNote = t.note;
+    return [];
+  }
+  ctx.meta.torch = { python: t.python, version: t.version };
+  const seconds = ctx.meta.quick ? TORCH_SECONDS.quick : TORCH_SECONDS.full;
+  const results = runTorch(TORCH_IMPLS.map((impl) => ({ ...task, threads: threadsOf(impl), seconds })));
+  return results.map((r, i) => ({ impl: TORCH_IMPLS[i], ...r }));
+}
 
 const LR = 1e-3;
 const CLIP = 5;
@@ -120,13 +144,9 @@ const median = (xs) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Loads both mnemo builds and checks that each is the one asked for. */
-async function loadRuntimes() {
-  const runtimes = { 'mnemo-simd': await init({ build: 'simd' }), 'mnemo-relaxed': await init({ build: 'relaxed' }) };
-  for (const [name, rt] of Object.entries(runtimes)) {
-    if (rt.build !== name.replace('mnemo-', '')) throw new Error(`${name}: init() loaded build '${rt.build}'`);
-  }
-  return runtimes;
+/** Loads the mnemo runtimes (both builds, one thread; relaxed on every core) and checks each. */
+function loadRuntimes() {
+  return loadMnemoRuntimes(init);
 }
 
 /** Loads tfjs (wasm and cpu backends, gradients registered) once per process. */
@@ -165,7 +185,7 @@ function buildTrainers(cfg, runtimes, tf, batches, impls) {
       model,
     };
   };
-  for (const impl of ['mnemo-simd', 'mnemo-relaxed']) {
+  for (const impl of MNEMO_IMPLS) {
     if (!impls.includes(impl)) continue;
     const model = mnemoTrainer(runtimes[impl], cfg, { lr: LR, clip: CLIP, seed: SEED, weights: weights ?? undefined });
     weights ??= model.weights();
@@ -322,11 +342,19 @@ export const train = {
           V: cfg.V, E: cfg.E, H: cfg.H, T: cfg.T, B: cfg.B, layers: cfg.L,
         });
       }
+      for (const r of torchRows(ctx, { kind: 'train', cell: c.cell.cell, L: cfg.L, V: cfg.V, E: cfg.E, H: cfg.H, T: cfg.T, B: cfg.B })) {
+        rows.push({
+          impl: r.impl, config: c.config, cell: c.cell.name, tokensPerSec: r.tokensPerSec, msPerStep: r.msPerStep,
+          medianMsPerStep: r.medianMsPerStep, samples: r.samples, fromWarmup: false, warmupMs: NaN,
+          gflops: flops / (r.msPerStep / 1e3) / 1e9, loss1: null, loss2: null,
+          V: cfg.V, E: cfg.E, H: cfg.H, T: cfg.T, B: cfg.B, layers: cfg.L,
+        });
+      }
       const tps = (i) => rows.find((r) => r.impl === i && r.config === c.config && r.cell === c.cell.name)?.tokensPerSec;
-      ctx.log(`  train ${c.label}: ${TRAIN_IMPLS.map((i) => `${i} ${tps(i)?.toFixed(0)}`).join(', ')} tokens/s ` +
+      ctx.log(`  train ${c.label}: ${[...TRAIN_IMPLS, ...TORCH_IMPLS].map((i) => `${i} ${tps(i)?.toFixed(0)}`).join(', ')} tokens/s ` +
         `(${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
       if (c.config === 'word' && c.cell.name === 'lstm') {
-        for (const impl of ['mnemo-simd', 'mnemo-relaxed']) {
+        for (const impl of MNEMO_IMPLS) {
           let k = 0;
           trainers[impl].nextBatch = () => batches[k++ % batches.length];
         }
@@ -359,10 +387,15 @@ export const train = {
         const rr = cr.filter((r) => r.cell === cell);
         const ref = (i) => rr.find((r) => r.impl === i);
         for (const r of rr) {
-          const ratio = (i) => (ref(i) && r.impl.startsWith('mnemo') ? (r.tokensPerSec / ref(i).tokensPerSec).toFixed(1) + 'x' : '—');
-          body.push([cell, r.impl, r.tokensPerSec.toFixed(r.tokensPerSec < 100 ? 1 : 0), r.msPerStep.toFixed(0),
-            `${r.samples}${r.fromWarmup ? '*' : ''}`, r.gflops.toFixed(2), ratio('tfjs-wasm'), ratio('tfjs-wasm-xT'), ratio('tfjs-cpu')]);
+          const ratio = (i) => (ref(i) && r.impl.startsWith('mnemo') ? (r.tokensPerSec / ref(i).tokensPerSec).toFixed(2) + 'x' : '—');
+          const torch = `pytorch-${threadsOf(r.impl)}t`;
+          body.push([cell, r.impl, threadsOf(r.impl), r.tokensPerSec.toFixed(r.tokensPerSec < 100 ? 1 : 0), r.msPerStep.toFixed(0),
+            `${r.samples}${r.fromWarmup ? '*' : ''}`, r.gflops.toFixed(2), ratio(torch), ratio('tfjs-wasm'), ratio('tfjs-wasm-xT'), ratio('tfjs-cpu')]);
         }
+        const mt = ref(MT_IMPL), one = ref('mnemo-relaxed');
+        if (mt && one) notes.push(`${config} ${cell}: mnemo-relaxed ${THREADS} threads / 1 thread = ${(mt.tokensPerSec / one.tokensPerSec).toFixed(2)}x`);
+        const pt = ref(`pytorch-${THREADS}t`), p1 = ref('pytorch-1t');
+        if (pt && p1) notes.push(`${config} ${cell}: pytorch ${THREADS} threads / 1 thread = ${(pt.tokensPerSec / p1.tokensPerSec).toFixed(2)}x`);
         // Loss agreement: same weights and windows, so the first two losses must agree.
         const base = ref('mnemo-simd') ?? rr[0];
         for (const k of ['loss1', 'loss2']) {
@@ -375,7 +408,7 @@ export const train = {
           if (worst > 1e-4) notes.push(`${config} ${cell}: step-${k.slice(-1)} loss of ${who} differs from ${base.impl} by ${worst.toExponential(1)} (relative)`);
         }
       }
-      out.push(table(['cell', 'impl', 'tokens/s', 'ms/step', 'n', 'GFLOP/s', 'vs tfjs-wasm', 'vs tfjs-wasm-xT', 'vs tfjs-cpu'], body));
+      out.push(table(['cell', 'impl', 'threads', 'tokens/s', 'ms/step', 'n', 'GFLOP/s', 'vs pytorch (same threads)', 'vs tfjs-wasm', 'vs tfjs-wasm-xT', 'vs tfjs-cpu'], body));
       out.push('loss of steps 1 and 2 (same weights, same windows): ' + [...new Set(cr.map((r) => r.cell))].map((cell) => {
         const rr = cr.filter((r) => r.cell === cell);
         const fmt = (k) => [...new Set(rr.filter((r) => r[k] !== null).map((r) => r[k].toFixed(5)))].join('/');
@@ -383,6 +416,9 @@ export const train = {
       }).join('; '));
     }
     out.push('(GFLOP/s counts the GEMMs only: 3 × forward flops per step.)');
+    if (ctx.meta.torch) out.push(`PyTorch ${ctx.meta.torch.version} (${ctx.meta.torch.python}, bench/pytorch_bench.py): the same configs ` +
+      `and step (random init and windows; its own process, run right after each case), best step of ${TORCH_SECONDS[ctx.meta.quick ? 'quick' : 'full']} s.`);
+    if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
     for (const ph of ctx.meta.trainPhases ?? []) {
       out.push('', `== where mnemo's time goes: ${ph.label} step, ${tp.phaseSteps} instrumented steps per build ` +
         '(performance.now() between the phases of real steps); share = best of the phase / sum of the phase bests; ' +
@@ -499,6 +535,13 @@ export const infer = {
       samples: timed[impl].samples, tokensPerSec: 1 / timed[impl].best, gflops: flops / timed[impl].best / 1e9,
       weightGBps: weightBytes / timed[impl].best / 1e9, maxAbsLogpDiff: errs[impl], V: cfg.V, E: cfg.E, H: cfg.H,
     }));
+    for (const r of torchRows(ctx, { kind: 'infer', cell: 'lstm', L: 1, V: cfg.V, E: cfg.E, H: cfg.H })) {
+      rows.push({
+        impl: r.impl, config: 'word', cell: 'lstm', msPerToken: r.msPerToken, meanMsPerToken: r.medianMsPerToken,
+        samples: r.samples, tokensPerSec: 1e3 / r.msPerToken, gflops: flops / (r.msPerToken / 1e3) / 1e9,
+        weightGBps: weightBytes / (r.msPerToken / 1e3) / 1e9, maxAbsLogpDiff: NaN, V: cfg.V, E: cfg.E, H: cfg.H,
+      });
+    }
     ctx.log(`  ${label}: ${rows.map((r) => `${r.impl} ${r.msPerToken.toFixed(3)}`).join(', ')} ms/token`);
     for (const p of Object.values(predictors)) p.dispose();
     return rows;
@@ -512,11 +555,14 @@ export const infer = {
     out.push(`best sample of ${ctx.profile.rounds} interleaved benchmark.js round(s). tfjs: tf.tidy per token + dataSync() ` +
       'of the log-probs; mnemo: log-probs stay in its memory (a view).');
     const ref = (i) => rows.find((r) => r.impl === i);
-    const body = rows.map((r) => [r.impl, r.msPerToken.toFixed(3), r.meanMsPerToken.toFixed(3), r.tokensPerSec.toFixed(0),
+    const body = rows.map((r) => [r.impl, threadsOf(r.impl), r.msPerToken.toFixed(3), r.meanMsPerToken.toFixed(3), r.tokensPerSec.toFixed(0),
+      r.impl.startsWith('mnemo') && ref(`pytorch-${threadsOf(r.impl)}t`) ? (ref(`pytorch-${threadsOf(r.impl)}t`).msPerToken / r.msPerToken).toFixed(1) + 'x' : '—',
       r.weightGBps.toFixed(1), r.impl.startsWith('mnemo') && ref('tfjs-wasm') ? (ref('tfjs-wasm').msPerToken / r.msPerToken).toFixed(1) + 'x' : '—',
       r.impl.startsWith('mnemo') && ref('tfjs-cpu') ? (ref('tfjs-cpu').msPerToken / r.msPerToken).toFixed(1) + 'x' : '—',
-      r.maxAbsLogpDiff.toExponential(1)]);
-    out.push(table(['impl', 'ms/token', 'mean ms', 'tokens/s', 'weights GB/s', 'vs tfjs-wasm', 'vs tfjs-cpu', 'max |Δlogp|'], body));
+      Number.isNaN(r.maxAbsLogpDiff) ? '—' : r.maxAbsLogpDiff.toExponential(1)]);
+    out.push(table(['impl', 'threads', 'ms/token', 'mean/median ms', 'tokens/s', 'vs pytorch (same threads)', 'weights GB/s', 'vs tfjs-wasm', 'vs tfjs-cpu', 'max |Δlogp|'], body));
+    if (ctx.meta.torch) out.push(`PyTorch ${ctx.meta.torch.version}: no_grad, eval, best of ${TORCH_SECONDS[ctx.meta.quick ? 'quick' : 'full']} s (median in the mean/median column).`);
+    if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
     out.push('(weights GB/s: the 12.3 MB of LSTM + decoder weights read once per token / time; max |Δlogp|: against mnemo-simd over 6 tokens.)');
     const notes = [];
     for (const r of rows) if (r.maxAbsLogpDiff > 1e-3) notes.push(`${r.impl}: log-probs differ from mnemo-simd by ${r.maxAbsLogpDiff.toExponential(1)}`);
