@@ -4,7 +4,7 @@
  *
  *   --json FILE       also write the results as JSON: { meta, <section>: rows[] }
  *   --filter SUBSTR   run only cases whose label contains SUBSTR (case-insensitive)
- *   --section NAMES   comma-separated sections to run (default: all; now: gemm, train, infer)
+ *   --section NAMES   comma-separated sections to run (default: all; now: gemm, train, infer, scaling)
  *   --quick           smoke run: one short round per case (numbers are rough)
  *   --check           instead of timing, run the sections' correctness checks
  *                     (train: the loss falls over 20 steps on a repeating sequence)
@@ -23,6 +23,7 @@ const SECTIONS = {
   gemm: () => import('./gemm.js'),
   train: () => import('./train.js').then((m) => m.train),
   infer: () => import('./train.js').then((m) => m.infer),
+  scaling: () => import('./scaling.js'),
 };
 
 const USAGE = `usage: node bench/run.js [--json FILE] [--filter SUBSTR] [--section ${Object.keys(SECTIONS).join(',')}] [--quick] [--check] [--ghz N]`;
