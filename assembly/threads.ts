@@ -58,6 +58,8 @@
 // Job kinds.
 // @ts-ignore: decorator
 @inline export const JOB_GEMM: i32 = 1;
+// @ts-ignore: decorator
+@inline export const JOB_ROWS: i32 = 2;
 
 /** The control block of this instance's pool (thread 0 only), or 0. */
 let ctrl: usize = 0;

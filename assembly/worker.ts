@@ -2,7 +2,8 @@
 // take chunks of it until none are left; return when the pool shuts down.
 
 import { gemm_job_run } from "./gemm";
-import { worker_enter, worker_generation, worker_next, worker_work, JOB_GEMM } from "./threads";
+import { rows_job_run } from "./loss";
+import { worker_enter, worker_generation, worker_next, worker_work, JOB_GEMM, JOB_ROWS } from "./threads";
 
 /** Joins the pool of control block `c` as thread `tid` (≥ 1); then call worker_loop. */
 export function worker_start(c: usize, tid: i32): void {
@@ -16,5 +17,6 @@ export function worker_loop(c: usize, tid: i32): void {
     const kind = worker_next(c, tid);
     if (kind == 0) return;
     if (kind == JOB_GEMM) gemm_job_run(c, worker_generation(c, tid), work);
+    else if (kind == JOB_ROWS) rows_job_run(c, worker_generation(c, tid));
   }
 }

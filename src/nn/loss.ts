@@ -56,7 +56,7 @@ export class CrossEntropyLoss extends Module {
       throw new ShapeError(`CrossEntropyLoss: targets must have shape [${n}] for logits ${fmt(logits.shape)}, got ${fmt(targets.shape)}`);
     }
     const saved = this.buffer('targets', [n], 'int32');
-    const stats = this.buffer('rowStats', [n, 2]);
+    const stats = this.buffer('rowStats', [n, 4]);
     const src = targets.data, ignore = this.ignoreIndex;
     let count = 0;
     for (let i = 0; i < n; i++) {
@@ -89,7 +89,7 @@ export class CrossEntropyLoss extends Module {
     const scale = divisor > 0 ? gradLoss / divisor : 0;
     const out = options.inPlace ? logits : this.buffer('gradInput', [n, v]);
     rt.kernels.softmax_xent_backward(logits.offset, this.buffer('targets', [n], 'int32').offset, n, v,
-      this.ignoreIndex, this.buffer('rowStats', [n, 2]).offset, scale, out.offset);
+      this.ignoreIndex, this.buffer('rowStats', [n, 4]).offset, scale, out.offset);
     if (options.inPlace) this.logits = null; // the logits are gone: a second backward would be wrong
     return out;
   }

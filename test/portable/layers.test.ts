@@ -205,7 +205,7 @@ describe.each(builds)('layers (%s build)', (build) => {
         const n = 13, v = 37, k = rt.kernels;
         const x = rand(n * v, 3, 5);
         const tg = Int32Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 7 : (i * 11) % v));
-        const logits = rt.tensor([n, v], x), targets = rt.intTensor([n], tg), stats = rt.tensor([n, 2]);
+        const logits = rt.tensor([n, v], x), targets = rt.intTensor([n], tg), stats = rt.tensor([n, 4]);
         const out = rt.tensor([n, v]);
         const sum = k.softmax_xent_forward(logits.offset, targets.offset, n, v, 7, stats.offset);
         const ref = xentRef(x, tg, n, v, 7, -2.5);

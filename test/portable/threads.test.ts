@@ -1,6 +1,7 @@
 // Threads: a runtime with numThreads = 2 gives bit-for-bit the results of one
-// thread (GEMM in every layout and on every tail, M = 1, prepacked B; whole
-// language-model training steps for every cell), falls back to one thread
+// thread (GEMM in every layout and on every tail, M = 1, prepacked B; softmax
+// cross-entropy and log-softmax over rows; whole language-model training steps
+// for every cell), falls back to one thread
 // where shared memory or workers are missing (Chromium here: the test page is
 // not cross-origin isolated), and keeps working after close(). Node and
 // Chromium, both builds.
@@ -92,6 +93,29 @@ describe.each(builds)('threads (%s build)', (build) => {
       result.push(model.parameters().map((p) => Float32Array.from(p.value.data)));
     }
     for (let i = 0; i < result[0]!.length; i++) expect(sameBits(result[0]![i]!, result[1]![i]!), `parameter ${i}`).toBe(true);
+  });
+
+  it('softmax cross-entropy and log-softmax: the same bits with 2 threads as with 1', async () => {
+    const out: { loss: number; grad: Float32Array; logp: Float32Array }[] = [];
+    for (const threads of [1, 2]) {
+      const rt = await make(threads);
+      out.push(rt.scope(() => {
+        const n = 203, v = 1001;
+        const logits = fill(rt.tensor([n, v]), 31);
+        logits.data.forEach((x, i, d) => { d[i] = 8 * x; });
+        const targets = rt.intTensor([n], Array.from({ length: n }, (_, i) => (i % 17 === 0 ? -100 : (i * 37) % v)));
+        const lossFn = new mnemo.CrossEntropyLoss(rt, {});
+        const loss = lossFn.forward(logits, targets);
+        const grad = Float32Array.from(lossFn.backward(1).data);
+        const logp = Float32Array.from(mnemo.logSoftmax(logits).data);
+        lossFn.dispose();
+        return { loss, grad, logp };
+      }));
+    }
+    expect(Object.is(out[0]!.loss, out[1]!.loss)).toBe(true);
+    expect(Number.isFinite(out[0]!.loss)).toBe(true);
+    expect(sameBits(out[0]!.grad, out[1]!.grad)).toBe(true);
+    expect(sameBits(out[0]!.logp, out[1]!.logp)).toBe(true);
   });
 
   it('keeps working on one thread after close()', async () => {
