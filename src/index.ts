@@ -8,10 +8,13 @@ export { gemm, matmul, type GemmOptions } from './gemm.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './lm/index.js';
+export * from './ngram/index.js';
 export { Random } from './random.js';
 export { Arena, ALIGN } from './arena.js';
 export {
   MnemoError, ShapeError, OutOfMemoryError, WasmLoadError, UnsupportedRuntimeError, DisposedError, FileFormatError,
+  NonFiniteError, NonFiniteOutputError, HeaderError, TensorLayoutError, MetadataError, TensorMismatchError, WeightValueError,
+  ZeroProbabilityError, NotADistributionError,
 } from './errors.js';
 export {
   readSafetensors, writeSafetensors,

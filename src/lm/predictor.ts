@@ -1,16 +1,17 @@
-// A stateful next-token predictor over a trained RNNLanguageModel: feed tokens
-// one at a time (O(1) each: one T = 1, B = 1 step of the recurrent layers, no
-// vocabulary-sized work), ask for the next-token distribution when needed
+// A stateful next-token predictor over a trained language model (RNNLanguageModel,
+// WindowLanguageModel): feed tokens one at a time (O(1) each: one T = 1, B = 1
+// step of the recurrent layers or the window's hidden layer, no vocabulary-sized work), ask for the next-token distribution when needed
 // (the decoder, one gemv over V×H, and a log-softmax), and sample text.
 //
 // The start context, as in perplexity(): a zero state that has read the end-
 // of-line token (the tokenizer's eos: '</s>' or '\n'). reset() puts the
 // predictor there; everything fed afterwards is the context.
 
-import { MnemoError, ShapeError } from '../errors.js';
+import { MnemoError, NonFiniteOutputError, ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import type { LMState, RNNLanguageModel } from './model.js';
+import type { LanguageModel } from './language-model.js';
+import type { LMState } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
 
 /** One candidate next token. */
@@ -56,6 +57,11 @@ export interface GenerateOptions {
 
 /** Snapshots kept for rewinding predictNextText() by a few tokens (an edited last word). */
 const REWIND = 32;
+/**
+ * Ids kept as they are: at most 2·KEEP, then the oldest are folded into a hash
+ * of the prefix, so a predictor fed for days holds bounded memory.
+ */
+const KEEP = 16384;
 
 interface Snapshot { h: Float32Array; c?: Float32Array; top: Float32Array }
 
@@ -67,29 +73,44 @@ interface Snapshot { h: Float32Array; c?: Float32Array; top: Float32Array }
 export class Predictor {
   private readonly ids: Tensor<'int32'>;
   private readonly state: LMState;
-  /** The last layer's output after the last token fed: (1, H), the decoder's input. */
-  private readonly top: Tensor;
+  /** The last layer's output after the last token fed: (1, F), the decoder's input (allocated by the first step). */
+  private top: Tensor | null = null;
   /** log p(· | context) over V, computed on demand after a feed. */
   private readonly logProbs: Float32Array;
   private logProbsValid = false;
+  /** The ids fed since the reset, from position `forgotten` on. */
   private readonly fed: number[] = [];
-  /** snapshots.get(n): the state after the first n tokens of `fed` (n ≥ fed.length − REWIND, and n = 0). */
+  /** How many ids fed since the reset were dropped from `fed`, and their 64-bit hash (two 32-bit lanes). */
+  private forgotten = 0;
+  private forgottenHash: [number, number] = HASH_START;
+  /** snapshots.get(n): the state after the first n tokens fed (n ≥ fed length − REWIND, and n = 0). */
   private readonly snapshots = new Map<number, Snapshot>();
 
-  constructor(readonly model: RNNLanguageModel, readonly tokenizer: Tokenizer) {
+  constructor(readonly model: LanguageModel, readonly tokenizer: Tokenizer) {
     const V = model.config.vocabSize;
     if (tokenizer.vocab.size !== V) {
       throw new ShapeError(`Predictor: the tokenizer has ${tokenizer.vocab.size} tokens but the model's vocabulary is ${V}`);
     }
     const rt = model.runtime;
-    this.ids = rt.intTensor([1, 1]);
-    this.state = model.initState(1);
-    this.top = rt.zeros([1, model.config.hiddenSize]);
     this.logProbs = new Float32Array(V);
-    this.reset();
+    // A construction that fails halfway (OutOfMemoryError) frees what it allocated.
+    const built = rt.track();
+    try {
+      this.ids = rt.intTensor([1, 1]);
+      this.state = model.initState(1);
+      this.reset();
+    } catch (e) {
+      built.end(false);
+      throw e;
+    }
+    built.end(true);
   }
 
-  /** Ids fed since the last reset (the start context not included). */
+  /**
+   * Ids fed since the last reset (the start context not included): all of
+   * them up to 32,768; past that, at least the last 16,384 (the older ones are
+   * kept only as a hash, which predictNextText() compares).
+   */
   get context(): readonly number[] {
     return this.fed;
   }
@@ -99,6 +120,8 @@ export class Predictor {
     this.state.h.data.fill(0);
     this.state.c?.data.fill(0);
     this.fed.length = 0;
+    this.forgotten = 0;
+    this.forgottenHash = HASH_START;
     this.snapshots.clear();
     this.step(this.tokenizer.eos);
     this.snapshots.set(0, this.snapshot());
@@ -114,9 +137,16 @@ export class Predictor {
     const id = this.idOf(token);
     this.step(id);
     this.fed.push(id);
-    this.snapshots.set(this.fed.length, this.snapshot());
-    const old = this.fed.length - REWIND - 1;
+    const n = this.forgotten + this.fed.length;
+    this.snapshots.set(n, this.snapshot());
+    const old = n - REWIND - 1;
     if (old > 0) this.snapshots.delete(old); // 0, the start context, stays
+    if (this.fed.length > 2 * KEEP) {
+      // Fold the oldest into the hash (amortised O(1) per token).
+      this.forgottenHash = hashIds(this.forgottenHash, this.fed, 0, KEEP);
+      this.fed.splice(0, KEEP);
+      this.forgotten += KEEP;
+    }
   }
 
   /** The most probable next tokens from the current state, most probable first (ties: lower id first). */
@@ -189,7 +219,7 @@ export class Predictor {
     this.ids.dispose();
     this.state.h.dispose();
     this.state.c?.dispose();
-    this.top.dispose();
+    this.top?.dispose();
   }
 
   // -------------------------------------------------------------------------
@@ -213,6 +243,7 @@ export class Predictor {
       this.ids.data[0] = id;
       const { output, state } = model.forwardHidden(this.ids, this.state);
       model.detachState(state, this.state);
+      this.top ??= model.runtime.zeros([1, output.size]);
       this.top.data.set(output.data);
       this.logProbsValid = false;
     } finally {
@@ -226,18 +257,26 @@ export class Predictor {
     const wasTraining = model.training;
     model.eval();
     try {
-      const logits = model.decode(this.top); // (1, V), a decoder buffer
+      const logits = model.decode(this.top!); // (1, V), a decoder buffer
       rt.kernels.log_softmax_rows(logits.offset, 1, V, logits.offset);
       this.logProbs.set(logits.data);
     } finally {
       model.train(wasTraining);
+    }
+    // -Infinity is a probability of 0; NaN means the weights overflowed.
+    const lp = this.logProbs;
+    let nan = -1;
+    for (let i = 0; i < V && nan < 0; i++) if (lp[i] !== lp[i]) nan = i;
+    if (nan >= 0) {
+      throw new NonFiniteOutputError(`Predictor: the next-token distribution after ${this.forgotten + this.fed.length} token(s) holds NaN `
+        + `(token id ${nan}): the model's weights overflow float32 on this context; reset() to start over`);
     }
     this.logProbsValid = true;
     return this.logProbs;
   }
 
   private snapshot(): Snapshot {
-    const s: Snapshot = { h: this.state.h.toArray(), top: this.top.toArray() };
+    const s: Snapshot = { h: this.state.h.toArray(), top: this.top!.toArray() };
     if (this.state.c) s.c = this.state.c.toArray();
     return s;
   }
@@ -245,21 +284,27 @@ export class Predictor {
   private restore(n: number, s: Snapshot): void {
     this.state.h.data.set(s.h);
     if (s.c) this.state.c!.data.set(s.c);
-    this.top.data.set(s.top);
-    this.fed.length = n;
+    this.top!.data.set(s.top);
+    if (n < this.forgotten) { // only n = 0 (the start context) is kept that far back
+      this.forgotten = 0;
+      this.forgottenHash = HASH_START;
+    }
+    this.fed.length = n - this.forgotten;
     for (const k of this.snapshots.keys()) if (k > n) this.snapshots.delete(k);
     this.logProbsValid = false;
   }
 
   /** Makes the context exactly `ids`, feeding as few tokens as the kept snapshots allow. */
   private syncTo(ids: Int32Array): void {
-    let common = 0;
-    const fed = this.fed;
-    while (common < fed.length && common < ids.length && fed[common] === ids[common]) common++;
-    if (common < fed.length) {
+    const fed = this.fed, f = this.forgotten;
+    // The forgotten part of the context must match as a whole (by its hash), the rest id by id.
+    const sameStart = f === 0 || (ids.length >= f && sameHash(hashIds(HASH_START, ids, 0, f), this.forgottenHash));
+    let common = sameStart ? f : 0;
+    if (sameStart) while (common - f < fed.length && common < ids.length && fed[common - f] === ids[common]) common++;
+    if (common < f + fed.length) {
       // Rewind to the longest kept prefix ≤ common (0, the start context, is always kept).
-      let n = common;
-      while (!this.snapshots.has(n)) n--;
+      let n = 0;
+      for (const k of this.snapshots.keys()) if (k <= common && k > n) n = k;
       this.restore(n, this.snapshots.get(n)!);
       common = n;
     }
@@ -286,13 +331,36 @@ export class Predictor {
   }
 }
 
+/** The hash of the empty id sequence. */
+const HASH_START: [number, number] = [0x811c9dc5, 0x2545f491];
+
+/**
+ * Continues hash `h` over ids[from..to): two independent 32-bit lanes (FNV-1a
+ * over whole ids, and a multiply-xorshift), about 2⁻⁶⁴ odds that two different
+ * sequences share a hash.
+ */
+function hashIds(h: [number, number], ids: ArrayLike<number>, from: number, to: number): [number, number] {
+  let a = h[0], b = h[1];
+  for (let i = from; i < to; i++) {
+    const x = ids[i]!;
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ (x + 0x9e3779b9), 0x85ebca6b);
+    b ^= b >>> 13;
+  }
+  return [a, b];
+}
+
+function sameHash(x: [number, number], y: [number, number]): boolean {
+  return x[0] === y[0] && x[1] === y[1];
+}
+
 function checkTopK(k: unknown, what: string): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) throw new MnemoError(`${what}: topK must be an integer ≥ 1, got ${String(k)}`);
   return k;
 }
 
 /** The ids of the k largest values (descending, ties by lower id), optionally only those `keep` accepts. */
-function topIds(values: Float32Array, k: number, keep?: (id: number) => boolean): number[] {
+export function topIds(values: ArrayLike<number>, k: number, keep?: (id: number) => boolean): number[] {
   // A small sorted list (k is small): insertion, O(V) in the common case where few values enter it.
   const ids: number[] = [];
   let floor = -Infinity;
@@ -315,7 +383,7 @@ function topIds(values: Float32Array, k: number, keep?: (id: number) => boolean)
  * tokens (ties: lower id first) whose renormalised mass reaches topP.
  * Deterministic given rng.
  */
-function sample(logp: Float32Array, temperature: number, topK: number | undefined, topP: number, rng: Random): number {
+export function sample(logp: Float32Array, temperature: number, topK: number | undefined, topP: number, rng: Random): number {
   const V = logp.length;
   // Candidates: the top k ids, or all.
   let cand: Int32Array;
