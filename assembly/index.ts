@@ -10,6 +10,7 @@ export {
 } from "./gemm";
 export { sgd_update, adam_update, sum_squares, scale_inplace } from "./optim";
 export { vec_exp, vec_sigmoid, vec_tanh } from "./math";
+export { tanh_backward } from "./activation";
 export { bias_add_rows, bias_grad_rows } from "./linear";
 export { softmax_xent_forward, softmax_xent_backward, log_softmax_rows } from "./loss";
 export { embedding_gather, embedding_scatter_add } from "./embed";

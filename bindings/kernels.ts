@@ -36,6 +36,7 @@ export interface KernelExports {
   vec_exp(x: number, y: number, n: number): void;
   vec_sigmoid(x: number, y: number, n: number): void;
   vec_tanh(x: number, y: number, n: number): void;
+  tanh_backward(y: number, dy: number, dx: number, n: number): void;
   softmax_xent_forward(logits: number, targets: number, n: number, v: number, ignoreIndex: number,
     rowStats: number): number;
   softmax_xent_backward(logits: number, targets: number, n: number, v: number, ignoreIndex: number,
@@ -74,7 +75,7 @@ export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
   'heap_base', 'build_relaxed', 'gemm_workspace_floats',
   'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref', 'gemm_packed_b_floats', 'gemm_pack_b', 'gemm_prepacked',
   'sgd_update', 'adam_update', 'sum_squares', 'scale_inplace',
-  'vec_exp', 'vec_sigmoid', 'vec_tanh', 'bias_add_rows', 'bias_grad_rows',
+  'vec_exp', 'vec_sigmoid', 'vec_tanh', 'tanh_backward', 'bias_add_rows', 'bias_grad_rows',
   'softmax_xent_forward', 'softmax_xent_backward', 'log_softmax_rows',
   'embedding_gather', 'embedding_scatter_add', 'dropout_forward', 'dropout_backward',
   'rnn_forward', 'rnn_backward', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward',

@@ -17,12 +17,24 @@
 //                 config: JSON of the model config (LMConfig)
 //                 tokenizer: JSON of the tokenizer (TokenizerJSON)
 //                 plus the caller's `extra` strings.
+//
+// A fixed-window model (WindowLanguageModel) is stored the same way: its config
+// has `model: 'window'` and its tensors are encoder.weight, hidden.weight,
+// hidden.bias, decoder.weight (unless tied), decoder.bias, direct.weight (with
+// direct connections). A config without `model` is a recurrent model's.
 
-import { FileFormatError, ShapeError } from '../errors.js';
+import {
+  FileFormatError, MetadataError, ShapeError, TensorMismatchError, WeightValueError,
+} from '../errors.js';
+import type { LanguageModel } from '../lm/language-model.js';
 import { normalizeConfig, parameterShapes, RNNLanguageModel, type LMConfig, type LMOptions } from '../lm/model.js';
+import {
+  isWindowConfig, normalizeWindowConfig, windowParameterShapes, WindowLanguageModel, type WindowLMConfig, type WindowLMOptions,
+} from '../lm/window-model.js';
 import { tokenizerFromJSON, type Tokenizer } from '../lm/tokenizer.js';
 import type { Runtime } from '../runtime.js';
-import { readSafetensors, writeSafetensors, type SafetensorsTensor, type SafetensorsTensorInput } from './safetensors.js';
+import { readSafetensors, scanJson, writeSafetensors, type SafetensorsTensor, type SafetensorsTensorInput } from './safetensors.js';
+import { withoutInit } from '../nn/init.js';
 
 /** The value of `__metadata__.format` this version writes and reads. */
 export const MODEL_FORMAT = 'mnemo-lm/1';
@@ -35,10 +47,10 @@ export const EXTRA_TENSOR_PREFIX = 'extra.';
 
 /** What loadModel returns. */
 export interface LoadedModel {
-  model: RNNLanguageModel;
+  model: RNNLanguageModel | WindowLanguageModel;
   tokenizer: Tokenizer;
   /** The model's config as stored. */
-  config: LMConfig;
+  config: LMConfig | WindowLMConfig;
   /** Every `__metadata__` string: format, config, tokenizer and the extra ones. */
   metadata: Record<string, string>;
   /** The `extra.*` tensors, by full name. */
@@ -50,7 +62,7 @@ export interface LoadedModel {
  * comment). `extra` adds metadata strings (not 'format', 'config' or
  * 'tokenizer'); `extraTensors` adds tensors whose names start with 'extra.'.
  */
-export function saveModel(model: RNNLanguageModel, tokenizer: Tokenizer, extra: Record<string, string> = {},
+export function saveModel(model: LanguageModel, tokenizer: Tokenizer, extra: Record<string, string> = {},
   extraTensors: Iterable<[string, SafetensorsTensorInput]> = []): Uint8Array {
   const V = model.config.vocabSize;
   if (tokenizer.vocab.size !== V) {
@@ -77,31 +89,36 @@ export function saveModel(model: RNNLanguageModel, tokenizer: Tokenizer, extra: 
 
 /**
  * Reads a model file written by saveModel (or by PyTorch with the same names
- * and metadata) into a new model on `rt`. Throws FileFormatError naming what
- * is wrong: the format, a config field, the tokenizer, a missing, unexpected
- * or mis-shaped tensor, a dtype, a non-finite value, or a vocabulary size that
- * differs from the embedding's rows.
+ * and metadata) into a new model on `rt`. Throws a FileFormatError naming what
+ * is wrong: the safetensors header or layout (HeaderError, TensorLayoutError,
+ * from readSafetensors); the format, a config field or the tokenizer
+ * (MetadataError); a missing, unexpected or mis-shaped tensor, a dtype, or a
+ * vocabulary size that differs from the embedding's rows (TensorMismatchError);
+ * a non-finite weight (WeightValueError). Everything is checked against the
+ * file before the model is allocated, so a lying config cannot make a large
+ * allocation: the model's size is that of tensors the file really holds.
+ * `bytes` may be any Uint8Array (a Node Buffer too); it is copied, never kept.
  */
 export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
   const file = readSafetensors(bytes);
   const { metadata } = file;
   const where = 'model file';
   if (metadata.format !== MODEL_FORMAT) {
-    throw new FileFormatError(metadata.format === undefined
+    throw new MetadataError(metadata.format === undefined
       ? `${where}: __metadata__.format is missing (not a mnemo language model file?); expected '${MODEL_FORMAT}'`
-      : `${where}: __metadata__.format is '${metadata.format}', this version reads '${MODEL_FORMAT}'`);
+      : `${where}: __metadata__.format is ${quote(metadata.format)}, this version reads '${MODEL_FORMAT}'`);
   }
   const config = readConfig(metadata.config);
-  let tokenizer: Tokenizer;
-  if (metadata.tokenizer === undefined) throw new FileFormatError(`${where}: __metadata__.tokenizer is missing`);
-  try {
-    tokenizer = tokenizerFromJSON(metadata.tokenizer);
-  } catch (e) {
-    throw new FileFormatError(`${where}: __metadata__.tokenizer is invalid: ${(e as Error).message}`);
-  }
+  if (metadata.tokenizer === undefined) throw new MetadataError(`${where}: __metadata__.tokenizer is missing`);
 
   // Names, dtypes, shapes and values against the config, before anything is allocated.
-  const expected = parameterShapes(config);
+  // A lying numLayers (say 2^31 − 1) would make a list of 2^33 expected tensors: with more
+  // layers than the file has tensors (each layer has 4), the file cannot match.
+  if (!isWindowConfig(config) && config.numLayers > file.tensors.size) {
+    throw new TensorMismatchError(`${where}: __metadata__.config.numLayers is ${config.numLayers}, which needs `
+      + `${4 * config.numLayers} recurrent tensors, but the file holds ${file.tensors.size} tensors in all`);
+  }
+  const expected = isWindowConfig(config) ? windowParameterShapes(config) : parameterShapes(config);
   const expectedNames = new Set(expected.map(([n]) => n));
   const extraTensors = new Map<string, SafetensorsTensor>();
   let tiedCopy: SafetensorsTensor | undefined;
@@ -109,35 +126,39 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
     if (name.startsWith(EXTRA_TENSOR_PREFIX)) { extraTensors.set(name, t); continue; }
     if (config.tieWeights && name === 'decoder.weight') { tiedCopy = t; continue; }
     if (!expectedNames.has(name)) {
-      throw new FileFormatError(`${where}: unexpected tensor '${name}' for a ${config.numLayers}-layer ${config.cell} model`
+      throw new TensorMismatchError(`${where}: unexpected tensor ${quote(name)} for a ${isWindowConfig(config)
+        ? `window model${config.directConnections ? ' with direct connections' : ''}` : `${config.numLayers}-layer ${config.cell} model`}`
         + `${config.tieWeights ? ' with tied weights' : ''} (config)`);
     }
   }
   for (const [name, shape] of expected) {
     const t = file.tensors.get(name);
-    if (!t) throw new FileFormatError(`${where}: tensor '${name}' is missing (expected shape [${shape.join(', ')}] from the config)`);
+    if (!t) throw new TensorMismatchError(`${where}: tensor '${name}' is missing (expected shape [${shape.join(', ')}] from the config)`);
     checkTensor(name, t, shape, config);
   }
   const [, encoderShape] = expected[0]!;
+  // The tokenizer last: its size is bounded by the vocabSize that encoder.weight has confirmed.
+  const tokenizer = readTokenizer(metadata.tokenizer, config.vocabSize);
   if (tokenizer.vocab.size !== config.vocabSize) {
-    throw new FileFormatError(`${where}: the tokenizer's vocabulary has ${tokenizer.vocab.size} tokens but encoder.weight has `
+    throw new TensorMismatchError(`${where}: the tokenizer's vocabulary has ${tokenizer.vocab.size} tokens but encoder.weight has `
       + `${encoderShape[0]} rows (config.vocabSize = ${config.vocabSize})`);
   }
   if (tiedCopy) {
     checkTensor('decoder.weight', tiedCopy, encoderShape, config);
     const enc = file.tensors.get('encoder.weight')!.data;
     if (!tiedCopy.data.every((v, i) => Object.is(v, enc[i]))) {
-      throw new FileFormatError(`${where}: config.tieWeights is true but tensor 'decoder.weight' differs from 'encoder.weight'`);
+      throw new WeightValueError(`${where}: config.tieWeights is true but tensor 'decoder.weight' differs from 'encoder.weight'`);
     }
   }
 
-  const model = new RNNLanguageModel(rt, config);
+  // Every weight is overwritten below: skip drawing the initial ones.
+  const model = withoutInit(() => isWindowConfig(config) ? new WindowLanguageModel(rt, config) : new RNNLanguageModel(rt, config));
   try {
     for (const [name, p] of model.namedParameters()) {
       const t = file.tensors.get(name);
-      if (!t) throw new FileFormatError(`${where}: tensor '${name}' is missing`); // parameterShapes and the model disagree: a bug
+      if (!t) throw new TensorMismatchError(`${where}: tensor '${name}' is missing`); // parameterShapes and the model disagree: a bug
       if (t.shape.join() !== p.value.shape.join()) {
-        throw new FileFormatError(`${where}: tensor '${name}' has shape [${t.shape.join(', ')}], the model's is [${p.value.shape.join(', ')}]`);
+        throw new TensorMismatchError(`${where}: tensor '${name}' has shape [${t.shape.join(', ')}], the model's is [${p.value.shape.join(', ')}]`);
       }
       p.value.data.set(t.data);
     }
@@ -148,37 +169,97 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
   return { model, tokenizer, config, metadata, extraTensors };
 }
 
-function checkTensor(name: string, t: SafetensorsTensor, shape: number[], config: LMConfig): void {
+function checkTensor(name: string, t: SafetensorsTensor, shape: number[], config: LMConfig | WindowLMConfig): void {
   const where = `model file: tensor '${name}'`;
-  if (t.dtype !== 'F32') throw new FileFormatError(`${where} has dtype ${t.dtype}, expected F32`);
+  if (t.dtype !== 'F32') throw new TensorMismatchError(`${where} has dtype ${t.dtype}, expected F32`);
   if (t.shape.join() !== shape.join()) {
-    throw new FileFormatError(`${where} has shape [${t.shape.join(', ')}], but the config (vocabSize ${config.vocabSize}, `
-      + `embeddingDim ${config.embeddingDim}, hiddenSize ${config.hiddenSize}, cell ${config.cell}) needs [${shape.join(', ')}]`);
+    throw new TensorMismatchError(`${where} has shape ${shapeText(t.shape)}, but the config (vocabSize ${config.vocabSize}, `
+      + `embeddingDim ${config.embeddingDim}, hiddenSize ${config.hiddenSize}, `
+      + `${isWindowConfig(config) ? `contextSize ${config.contextSize}` : `cell ${config.cell}`}) needs [${shape.join(', ')}]`);
   }
   const data = t.data;
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw new FileFormatError(`${where} holds a non-finite value (${data[i]}) at element ${i}`);
+    if (!Number.isFinite(data[i]!)) throw new WeightValueError(`${where} holds a non-finite value (${data[i]}) at element ${i}`);
   }
 }
 
-function readConfig(text: string | undefined): LMConfig {
+/**
+ * The tokenizer of a model file. Its JSON is scanned before it is parsed: at most
+ * `vocabSize` tokens (a number the tensors have confirmed), small objects, no
+ * duplicate keys; so a hostile 100 MB vocabulary costs a scan, not a parse.
+ */
+function readTokenizer(text: string, vocabSize: number): Tokenizer {
+  const where = 'model file: __metadata__.tokenizer';
+  const problem = scanJson(text, { maxDepth: 3, maxKeys: 16, maxItems: vocabSize },
+    { key: 'key', inside: 'in the value of', outside: 'at the top level' });
+  if (problem) throw new MetadataError(`${where} is invalid: ${problem} (config.vocabSize is ${vocabSize})`);
+  try {
+    return tokenizerFromJSON(text);
+  } catch (e) {
+    throw new MetadataError(`${where} is invalid: ${(e as Error).message}`);
+  }
+}
+
+/** Longest `__metadata__.config` read: a config is a dozen short fields. */
+const MAX_CONFIG_CHARS = 65_536;
+
+function readConfig(text: string | undefined): LMConfig | WindowLMConfig {
   const where = 'model file: __metadata__.config';
-  if (text === undefined) throw new FileFormatError(`${where} is missing`);
+  if (text === undefined) throw new MetadataError(`${where} is missing`);
+  if (text.length > MAX_CONFIG_CHARS) {
+    throw new MetadataError(`${where} is ${text.length} characters long; a config is at most ${MAX_CONFIG_CHARS}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new FileFormatError(`${where} is not valid JSON (${(e as Error).message})`);
+    throw new MetadataError(`${where} is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FileFormatError(`${where} is not a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new MetadataError(`${where} is not a JSON object`);
   const o = json as Record<string, unknown>;
+  // Every config value is a number, a boolean or a short string: anything else is named
+  // here, before a message quotes it (a deeply nested or huge value must not reach JSON.stringify).
+  for (const [key, value] of Object.entries(o)) {
+    if (value !== null && typeof value === 'object') {
+      throw new MetadataError(`${where}.${key.slice(0, 40)} is ${Array.isArray(value) ? 'an array' : 'an object'}, `
+        + 'expected a number, a boolean or a string');
+    }
+    if (typeof value === 'string' && value.length > 100) {
+      throw new MetadataError(`${where}.${key.slice(0, 40)} is a string of ${value.length} characters, longer than any valid value`);
+    }
+  }
+  if (o.model !== undefined) return readWindowConfig(o);
   for (const key of ['vocabSize', 'embeddingDim', 'hiddenSize', 'numLayers', 'cell'] as const) {
-    if (o[key] === undefined) throw new FileFormatError(`${where}.${key} is missing`);
+    if (o[key] === undefined) throw new MetadataError(`${where}.${key} is missing`);
   }
   try {
     return normalizeConfig(o as unknown as LMOptions);
   } catch (e) {
     // normalizeConfig's messages name the field ("RNNLanguageModel: hiddenSize must be …").
-    throw new FileFormatError(`${where}: ${(e as Error).message.replace(/^RNNLanguageModel: /, '')}`);
+    throw new MetadataError(`${where}: ${(e as Error).message.replace(/^RNNLanguageModel: /, '')}`);
   }
+}
+
+/** The config of a fixed-window model (`model: 'window'`; any other `model` is an error naming it). */
+function readWindowConfig(o: Record<string, unknown>): WindowLMConfig {
+  const where = 'model file: __metadata__.config';
+  if (o.model !== 'window') throw new MetadataError(`${where}.model is ${JSON.stringify(o.model)}; this version reads 'window' (or no model: a recurrent model)`);
+  for (const key of ['vocabSize', 'contextSize', 'embeddingDim', 'hiddenSize'] as const) {
+    if (o[key] === undefined) throw new MetadataError(`${where}.${key} is missing`);
+  }
+  try {
+    return normalizeWindowConfig(o as unknown as WindowLMOptions);
+  } catch (e) {
+    throw new MetadataError(`${where}: ${(e as Error).message.replace(/^WindowLanguageModel: /, '')}`);
+  }
+}
+
+/** A name for a message: quoted, and cut to 80 characters so that a hostile name cannot make a huge message. */
+function quote(name: string): string {
+  return `'${name.length > 80 ? `${name.slice(0, 80)}…` : name}'`;
+}
+
+/** A shape for a message: `[2, 3]`, or its first dimensions and its rank when it is long. */
+function shapeText(shape: readonly number[]): string {
+  return shape.length > 8 ? `[${shape.slice(0, 8).join(', ')}, … (${shape.length} dimensions)]` : `[${shape.join(', ')}]`;
 }

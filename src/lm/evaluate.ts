@@ -19,10 +19,10 @@
 // (200,000 tokens, 10,052 lines) the default B = 10 resets the context at 9
 // line breaks out of 10,052; use batchSize: 1 for the exact number.
 
-import { MnemoError, ShapeError } from '../errors.js';
+import { MnemoError, NonFiniteOutputError, ShapeError } from '../errors.js';
 import { CrossEntropyLoss } from '../nn/loss.js';
 import type { Tensor } from '../tensor.js';
-import type { LMState, RNNLanguageModel } from './model.js';
+import type { LanguageModel } from './language-model.js';
 
 /** Options of perplexity(). */
 export interface PerplexityOptions {
@@ -61,7 +61,7 @@ const IGNORE = -100;
  * dropout; the model's mode is restored afterwards). See the file comment for
  * what batchSize > 1 changes.
  */
-export function perplexity(model: RNNLanguageModel, stream: Int32Array, options: PerplexityOptions): PerplexityResult {
+export function perplexity(model: LanguageModel, stream: Int32Array, options: PerplexityOptions): PerplexityResult {
   const V = model.config.vocabSize;
   const { startToken } = options;
   const batchSize = options.batchSize ?? 10, seqLen = options.seqLen ?? 35;
@@ -117,6 +117,10 @@ export function perplexity(model: RNNLanguageModel, stream: Int32Array, options:
       }
       const { logits, state: next } = model.forward(ids, state);
       total += lossFn.forward(logits, targets);
+      if (Number.isNaN(total) || total === Infinity) {
+        throw new NonFiniteOutputError(`perplexity: the loss of the window at position ${w} is ${total}: `
+          + 'the model\'s weights overflow float32 on this text');
+      }
       model.detachState(next, state);
       options.onProgress?.(done, N);
     }

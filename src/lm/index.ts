@@ -10,6 +10,11 @@ export {
   RNNLanguageModel, normalizeConfig, parameterShapes, LM_CELLS, INIT_RANGE,
   type LMCell, type LMOptions, type LMConfig, type LMState, type LMOutput, type LMDropoutState,
 } from './model.js';
+export {
+  WindowLanguageModel, normalizeWindowConfig, windowParameterShapes, isWindowConfig,
+  type WindowLMOptions, type WindowLMConfig, type WindowLMDropoutState,
+} from './window-model.js';
+export type { LanguageModel } from './language-model.js';
 export { perplexity, cutStream, type PerplexityOptions, type PerplexityResult } from './evaluate.js';
 export {
   Predictor, type Prediction, type PredictOptions, type PredictTextOptions, type GenerateOptions,

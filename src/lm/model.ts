@@ -16,7 +16,7 @@
 import { MnemoError, ShapeError } from '../errors.js';
 import { Dropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
-import { nextDefaultSeed } from '../nn/init.js';
+import { initSkipped, nextDefaultSeed } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { CrossEntropyLoss } from '../nn/loss.js';
 import { Module } from '../nn/module.js';
@@ -121,22 +121,32 @@ export class RNNLanguageModel extends Module {
     const rng = new Random(config.seed);
     const seeds = { encoder: rng.nextUint32(), rnn: rng.nextUint32(), decoder: rng.nextUint32(),
       embeddingDrop: rng.nextUint32(), outputDrop: rng.nextUint32() };
-    this.encoder = this.addModule('encoder', new Embedding(runtime, { numEmbeddings: V, embeddingDim: E, seed: seeds.encoder }));
-    const rnnOptions = { inputSize: E, hiddenSize: H, numLayers: L, dropout: config.dropout, seed: seeds.rnn };
-    this.rnn = this.addModule('rnn', cell === 'lstm' ? new LSTM(runtime, rnnOptions)
-      : cell === 'gru' ? new GRU(runtime, rnnOptions)
-        : new RNN(runtime, { ...rnnOptions, nonlinearity: cell === 'rnn_relu' ? 'relu' : 'tanh' }));
-    this.decoder = this.addModule('decoder', new Linear(runtime, {
-      inFeatures: H, outFeatures: V, seed: seeds.decoder,
-      ...(config.tieWeights ? { weight: this.encoder.weight } : {}),
-    }));
-    this.embeddingDrop = this.addModule('embeddingDrop', new Dropout(runtime, { p: config.embeddingDropout, seed: seeds.embeddingDrop }));
-    this.outputDrop = this.addModule('outputDrop', new Dropout(runtime, { p: config.outputDropout, seed: seeds.outputDrop }));
-    this.lossFn = this.addModule('loss', new CrossEntropyLoss(runtime));
+    // A construction that fails halfway (OutOfMemoryError) frees what it allocated.
+    const built = runtime.track();
+    try {
+      this.encoder = this.addModule('encoder', new Embedding(runtime, { numEmbeddings: V, embeddingDim: E, seed: seeds.encoder }));
+      const rnnOptions = { inputSize: E, hiddenSize: H, numLayers: L, dropout: config.dropout, seed: seeds.rnn };
+      this.rnn = this.addModule('rnn', cell === 'lstm' ? new LSTM(runtime, rnnOptions)
+        : cell === 'gru' ? new GRU(runtime, rnnOptions)
+          : new RNN(runtime, { ...rnnOptions, nonlinearity: cell === 'rnn_relu' ? 'relu' : 'tanh' }));
+      this.decoder = this.addModule('decoder', new Linear(runtime, {
+        inFeatures: H, outFeatures: V, seed: seeds.decoder,
+        ...(config.tieWeights ? { weight: this.encoder.weight } : {}),
+      }));
+      this.embeddingDrop = this.addModule('embeddingDrop', new Dropout(runtime, { p: config.embeddingDropout, seed: seeds.embeddingDrop }));
+      this.outputDrop = this.addModule('outputDrop', new Dropout(runtime, { p: config.outputDropout, seed: seeds.outputDrop }));
+      this.lossFn = this.addModule('loss', new CrossEntropyLoss(runtime));
+    } catch (e) {
+      built.end(false);
+      throw e;
+    }
+    built.end(true);
     // word_language_model's init_weights.
     const init = new Random(rng.nextUint32());
-    init.fillUniform(this.encoder.weight.value.data, -INIT_RANGE, INIT_RANGE);
-    if (!config.tieWeights) init.fillUniform(this.decoder.weight.value.data, -INIT_RANGE, INIT_RANGE);
+    if (!initSkipped()) {
+      init.fillUniform(this.encoder.weight.value.data, -INIT_RANGE, INIT_RANGE);
+      if (!config.tieWeights) init.fillUniform(this.decoder.weight.value.data, -INIT_RANGE, INIT_RANGE);
+    }
     this.decoder.bias!.value.data.fill(0);
   }
 

@@ -4,6 +4,27 @@
 import { Random } from '../random.js';
 
 let seedSequence = 0x2545f491;
+let skipping = 0;
+
+/**
+ * Runs `fn` with parameter initialisation off: layers built inside keep zero
+ * weights (their seeds and every other random draw are unchanged). For
+ * loaders, which overwrite every weight anyway: drawing 1–10 M random numbers
+ * was most of the time of loading a model file.
+ */
+export function withoutInit<T>(fn: () => T): T {
+  skipping++;
+  try {
+    return fn();
+  } finally {
+    skipping--;
+  }
+}
+
+/** Whether initialisation is off (inside withoutInit). */
+export function initSkipped(): boolean {
+  return skipping > 0;
+}
 
 /**
  * A seed for a layer constructed without one: a fixed sequence (Weyl step,

@@ -4,6 +4,7 @@
 // backward pass; buffers are reused while shapes stay the same, so a training
 // loop allocates nothing after its first step.
 
+import { initSkipped } from './init.js';
 import { ShapeError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { DType, Shape, Tensor } from '../tensor.js';
@@ -38,7 +39,7 @@ export abstract class Module {
   protected addParameter(name: string, shape: Shape, init?: (values: Float32Array) => void): Parameter {
     if (this.ownParameters.has(name)) throw new ShapeError(`parameter ${name} is already registered`);
     const p = new Parameter(this.runtime.zeros(shape));
-    if (init) init(p.value.data);
+    if (init && !initSkipped()) init(p.value.data);
     this.ownParameters.set(name, p);
     return p;
   }
