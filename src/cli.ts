@@ -2,12 +2,14 @@
 // The `mnemo` command: train, eval, generate, predict, info. Node-only (it
 // reads and writes files); everything it does goes through the library API.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  CharTokenizer, hasRelaxedSimd, init, loadBrown, loadModel, perplexity, Predictor, RNNLanguageModel, saveModel,
-  Trainer, WordTokenizer, type EpochReport, type LMCell, type Runtime, type Tokenizer, type TrainProgress,
+  CharTokenizer, MnemoError, hasRelaxedSimd, init, loadBrown, loadModel, NonFiniteError, perplexity, Predictor, RNNLanguageModel, saveModel,
+  Trainer, WindowLanguageModel, WordTokenizer, type EpochReport, type LanguageModel, type LMCell, type Runtime, type Tokenizer,
+  type TrainProgress, NgramLM, NGRAM_FORMAT, readSafetensors, SMOOTHINGS, type GenerateOptions, type Prediction,
+  type PredictTextOptions, type Smoothing,
 } from './node.js';
 
 const USAGE = `usage: mnemo <command> [options]
@@ -23,12 +25,23 @@ commands:
   help                this text
 
 train options:
+  --model rnn|window|ngram   the model (default rnn): a recurrent network, the fixed-window
+                      neural model of Bengio et al. (2003), or a count-based n-gram model
   --level word|char   tokens (default word; char for a char model)
   --valid FILE        validation text (default: Brown's, or the last 10% of DATA's lines)
   --cell lstm|gru|rnn_tanh|rnn_relu   (default lstm)
   --embedding N  --hidden N  --layers N      sizes (default 200, 200, 1)
   --dropout P         dropout on embeddings, between layers and on outputs (default 0.2)
   --tie / --no-tie    tie input and output embeddings (default: tie when embedding = hidden)
+  window model:
+  --context N         previous tokens it sees, n − 1 (default 4: a 5-gram window)
+  --direct            direct connections from the embeddings to the output
+  (--embedding, --hidden, --dropout and --tie as above; --dropout acts on the
+  embeddings and the hidden layer)
+  n-gram model (counted in seconds; no training options):
+  --order N           highest order (default 5)
+  --smoothing kn|katz|add|stupid|mle   (default kn: interpolated modified Kneser-Ney)
+  --delta X           add-δ's δ (default 1)
   --epochs N          most epochs (default 20)        --minutes M   time budget (default 10)
   --lr X              learning rate (default 0.005)   --optimizer adam|adamw|sgd (default adam)
   --batch N           parallel streams (default 20)   --bptt N      window length (default 35)
@@ -36,12 +49,18 @@ train options:
   --min-count N       rarer words become <unk> (default 1)  --lowercase
   --seed N            seed of initialisation, dropout and data order (default 1)
   --out FILE          model file (default mnemo-model.safetensors); a checkpoint goes
-                      to FILE.ckpt after every epoch and on Ctrl-C
-  --resume            continue from FILE.ckpt
+                      to FILE.ckpt after every epoch, on Ctrl-C and at --checkpoint-every
+  --checkpoint-every N|Ns   also checkpoint every N windows, or every N seconds (default 60s)
+  --resume            continue from FILE.ckpt (after Ctrl-C, a crash or kill -9: the
+                      result is the same, bit for bit, as a run never stopped)
+  --on-nan stop|skip  a NaN or infinity in a step: stop with an error naming the step and
+                      the tensor (default), or skip the step and halve the learning rate
   --quiet             no progress bar
 
-generate options: --prompt TEXT --tokens N --temperature T --top-k K --top-p P --seed S
-predict options:  --top-k K`;
+generate options: --prompt TEXT --tokens N (at most 1000000) --temperature T --top-k K --top-p P --seed S
+predict options:  --top-k K  --max-bytes N (longest input line, default 16384; longer
+                  lines, invalid UTF-8 and control characters are refused, and predict
+                  goes on with the next line; it exits 1 if it refused any)`;
 
 /** A usage error: printed with a hint, exit code 2. */
 class UsageError extends Error {}
@@ -51,7 +70,12 @@ function version(): string {
   return pkg.version;
 }
 
-/** Writes a file atomically: a temporary file in the same folder, fsync, rename. */
+/**
+ * Writes a file atomically: a temporary file in the same folder, fsync, rename,
+ * fsync of the folder (so the rename itself survives a power cut). A crash at
+ * any point leaves the old file or the new one, never a mix; at worst a stale
+ * temporary file, which removeStaleTemp() deletes.
+ */
 function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
@@ -63,6 +87,20 @@ function writeFileAtomic(path: string, bytes: Uint8Array): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  if (process.platform !== 'win32') { // Windows cannot open a folder to fsync it
+    const dir = openSync(dirname(path), 'r');
+    try { fsyncSync(dir); } finally { closeSync(dir); }
+  }
+}
+
+/** Deletes the temporary files that writeFileAtomic(path) left when a process was killed mid-write. */
+function removeStaleTemp(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try { names = readdirSync(dirname(path)); } catch { return; }
+  for (const name of names) {
+    if (name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length))) rmSync(join(dirname(path), name), { force: true });
+  }
 }
 
 function readText(path: string): string {
@@ -75,10 +113,14 @@ function readText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-function int(v: string | undefined, name: string, def: number, min = 1): number {
+function int(v: string | undefined, name: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  // Safe integers only: 99999999999999999999 is an integer to Number(), and would be a loop without end.
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}, `
+      + `got ${JSON.stringify(v)}`);
+  }
   return n;
 }
 
@@ -146,8 +188,33 @@ function shown(token: string): string {
   return token === '\n' ? '\\n' : token === ' ' ? '␣' : token;
 }
 
-function showPredictions(model: RNNLanguageModel, tok: Tokenizer, prompts: string[]): void {
-  const pred = new Predictor(model, tok);
+/** What the model is, in a few words: `LSTM, 1 × 200, embedding 200, tied` or `window model (5-gram: context 4), …`. */
+function describeModel(model: LanguageModel): string {
+  if (model instanceof WindowLanguageModel) {
+    const c = model.config;
+    return `window model (${c.contextSize + 1}-gram: context ${c.contextSize}, embedding ${c.embeddingDim}, hidden ${c.hiddenSize}` +
+      `${c.directConnections ? ', direct connections' : ''}${c.tieWeights ? ', tied' : ''})`;
+  }
+  const c = (model as RNNLanguageModel).config;
+  return `${c.cell.toUpperCase()} (${c.numLayers} × ${c.hiddenSize}, embedding ${c.embeddingDim}${c.tieWeights ? ', tied' : ''})`;
+}
+
+/** What eval, generate and predict need of a model: the Predictor of a neural model, or an n-gram model's own methods. */
+interface TextPredictor {
+  predictNextText(text: string, options: PredictTextOptions): Prediction[];
+  generate(prompt: string, options: GenerateOptions): string;
+  reset(): void;
+  dispose(): void;
+}
+
+function textPredictor(model: LanguageModel | NgramLM, tok: Tokenizer): TextPredictor {
+  if (!(model instanceof NgramLM)) return new Predictor(model, tok);
+  // An n-gram model's context is the text itself: nothing to feed, reset or free.
+  return { predictNextText: (t, o) => model.predictNext(t, o), generate: (p, o) => model.generate(p, o), reset: () => {}, dispose: () => {} };
+}
+
+function showPredictions(model: LanguageModel | NgramLM, tok: Tokenizer, prompts: string[]): void {
+  const pred = textPredictor(model, tok);
   for (const prompt of prompts) {
     const top = pred.predictNextText(prompt, { topK: 5 });
     console.log(`  ${JSON.stringify(prompt)} → ${top.map((p) => `${shown(p.token)} ${(100 * p.prob).toFixed(1)}%`).join(', ')}`);
@@ -164,16 +231,34 @@ async function train(args: string[]): Promise<void> {
     args, allowPositionals: true, strict: true,
     options: {
       level: { type: 'string' }, valid: { type: 'string' }, cell: { type: 'string' },
+      model: { type: 'string' }, context: { type: 'string' }, direct: { type: 'boolean' },
+      order: { type: 'string' }, smoothing: { type: 'string' }, delta: { type: 'string' },
       embedding: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, dropout: { type: 'string' },
       tie: { type: 'boolean' }, 'no-tie': { type: 'boolean' }, epochs: { type: 'string' }, minutes: { type: 'string' },
       lr: { type: 'string' }, optimizer: { type: 'string' }, batch: { type: 'string' }, bptt: { type: 'string' },
       clip: { type: 'string' }, 'min-count': { type: 'string' }, lowercase: { type: 'boolean' }, seed: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, quiet: { type: 'boolean' },
+      'checkpoint-every': { type: 'string' }, 'on-nan': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`train takes one DATA path, got ${positionals.length}`);
   const level = values.level ?? 'word';
   if (level !== 'word' && level !== 'char') throw new UsageError(`--level must be word or char, got ${JSON.stringify(level)}`);
+  const kind = values.model ?? 'rnn';
+  if (kind !== 'rnn' && kind !== 'window' && kind !== 'ngram') throw new UsageError(`--model must be rnn, window or ngram, got ${JSON.stringify(kind)}`);
+  if (kind === 'ngram') {
+    const neural = ['embedding', 'hidden', 'dropout', 'tie', 'no-tie', 'epochs', 'minutes', 'lr', 'optimizer', 'batch', 'bptt', 'clip',
+      'resume', 'checkpoint-every', 'on-nan'].filter((k) => values[k as keyof typeof values] !== undefined);
+    if (neural.length > 0) throw new UsageError(`--${neural[0]} is an option of the neural models (--model rnn or window), not of --model ngram`);
+  } else if (values.order !== undefined || values.smoothing !== undefined || values.delta !== undefined) {
+    throw new UsageError('--order, --smoothing and --delta are options of --model ngram');
+  }
+  const order = int(values.order, 'order', 5), delta = values.delta === undefined ? undefined : num(values.delta, 'delta', 1, 1e-9);
+  const smoothing = (values.smoothing ?? 'kn') as Exclude<Smoothing, 'arpa'>;
+  if (!SMOOTHINGS.includes(smoothing)) throw new UsageError(`--smoothing must be ${SMOOTHINGS.join(', ')}, got ${JSON.stringify(smoothing)}`);
+  if (kind !== 'rnn' && (values.cell !== undefined || values.layers !== undefined)) throw new UsageError(`--cell and --layers are options of --model rnn`);
+  if (kind !== 'window' && (values.context !== undefined || values.direct)) throw new UsageError('--context and --direct are options of --model window');
+  const context = int(values.context, 'context', 4);
   const cell = (values.cell ?? 'lstm') as LMCell;
   if (!['lstm', 'gru', 'rnn_tanh', 'rnn_relu'].includes(cell)) throw new UsageError(`--cell must be lstm, gru, rnn_tanh or rnn_relu, got ${JSON.stringify(cell)}`);
   const E = int(values.embedding, 'embedding', 200), H = int(values.hidden, 'hidden', 200), L = int(values.layers, 'layers', 1);
@@ -187,6 +272,13 @@ async function train(args: string[]): Promise<void> {
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, adamw or sgd, got ${JSON.stringify(optimizer)}`);
   const out = resolve(values.out ?? 'mnemo-model.safetensors'), ckpt = `${out}.ckpt`;
   if (values.resume && !existsSync(ckpt)) throw new UsageError(`--resume: no checkpoint at ${ckpt}`);
+  const cadence = /^(\d+)(s?)$/.exec(values['checkpoint-every'] ?? '60s');
+  if (!cadence || Number(cadence[1]) < 1) {
+    throw new UsageError(`--checkpoint-every must be N (windows) or Ns (seconds), N ≥ 1, got ${JSON.stringify(values['checkpoint-every'])}`);
+  }
+  const onNan = values['on-nan'] ?? 'stop';
+  if (onNan !== 'stop' && onNan !== 'skip') throw new UsageError(`--on-nan must be stop or skip, got ${JSON.stringify(onNan)}`);
+  for (const f of [ckpt, out]) removeStaleTemp(f);
 
   // Data.
   let trainText: string, validText: string, source: string;
@@ -208,16 +300,25 @@ async function train(args: string[]): Promise<void> {
     ? WordTokenizer.fit(trainText, { minCount, lowercase: values.lowercase ?? false })
     : CharTokenizer.fit(trainText, { minCount, lowercase: values.lowercase ?? false });
   const trainIds = tok.encode(trainText), validIds = validText.trim() ? tok.encode(validText) : undefined;
+  if (kind === 'ngram') {
+    trainNgram(tok, trainIds, validIds, { order, smoothing, ...(delta !== undefined ? { delta } : {}) }, out, source);
+    return;
+  }
   if (trainIds.length < batch * bptt) throw new UsageError(`the training text has ${trainIds.length} tokens, fewer than --batch × --bptt = ${batch * bptt}`);
 
   const rt = await init();
-  const model = new RNNLanguageModel(rt, {
-    vocabSize: tok.vocab.size, embeddingDim: E, hiddenSize: H, numLayers: L, cell,
-    dropout: L > 1 ? dropout : 0, embeddingDropout: dropout, outputDropout: dropout, tieWeights: tie, seed,
-  });
+  const model: LanguageModel = kind === 'window'
+    ? new WindowLanguageModel(rt, {
+      vocabSize: tok.vocab.size, contextSize: context, embeddingDim: E, hiddenSize: H, directConnections: values.direct ?? false,
+      embeddingDropout: dropout, hiddenDropout: dropout, tieWeights: tie, seed,
+    })
+    : new RNNLanguageModel(rt, {
+      vocabSize: tok.vocab.size, embeddingDim: E, hiddenSize: H, numLayers: L, cell,
+      dropout: L > 1 ? dropout : 0, embeddingDropout: dropout, outputDropout: dropout, tieWeights: tie, seed,
+    });
   const quiet = values.quiet ?? false, tty = process.stderr.isTTY && !quiet;
-  console.log(`mnemo ${version()}: training a ${level}-level ${cell.toUpperCase()} (${L} × ${H}, embedding ${E}${tie ? ', tied' : ''}, ` +
-    `${model.numParameters.toLocaleString('en-US')} parameters) on ${source}`);
+  console.log(`mnemo ${version()}: training a ${level}-level ${describeModel(model)} ` +
+    `(${model.numParameters.toLocaleString('en-US')} parameters) on ${source}`);
   console.log(`  ${trainIds.length.toLocaleString('en-US')} training tokens, ${validIds?.length.toLocaleString('en-US') ?? 0} validation tokens, ` +
     `vocabulary ${tok.vocab.size.toLocaleString('en-US')}; wasm build ${rt.build}; at most ${epochs} epochs or ${minutes} minutes`);
 
@@ -229,6 +330,13 @@ async function train(args: string[]): Promise<void> {
   const trainer = new Trainer(model, { train: trainIds, ...(validIds ? { valid: validIds } : {}), startToken: tok.eos }, {
     epochs, batchSize: batch, seqLen: bptt, lr, clip, seed, optimizer: optimizer as 'adam' | 'adamw' | 'sgd', jitter: false,
     schedule: { type: 'plateau', factor: 0.25 }, patience: 3, evalBatchSize: 10,
+    onNonFinite: onNan,
+    onSkip: (e) => {
+      if (tty) process.stderr.write('\r\x1b[2K');
+      console.error(`skipped: ${e.message}; lr now ${trainer.optimizer.lr.toExponential(1)}`);
+    },
+    ...(cadence[2] ? { checkpointSeconds: Number(cadence[1]) } : { checkpointEvery: Number(cadence[1]) }),
+    onCheckpoint: (bytes) => writeFileAtomic(ckpt, bytes),
     shouldStop: () => {
       if (stopReason) return true;
       if (Date.now() - started > budget) { stopReason = 'time'; return true; }
@@ -247,7 +355,10 @@ async function train(args: string[]): Promise<void> {
       writeFileAtomic(ckpt, trainer.checkpoint());
     },
   }, values.resume ? new Uint8Array(readFileSync(ckpt)) : undefined);
-  const result = await trainer.train();
+  const result = await trainer.train().catch((e: unknown) => {
+    if (e instanceof NonFiniteError) e.message = e.message.replace("onNonFinite: 'skip'", '--on-nan skip');
+    throw e;
+  });
   process.removeListener('SIGINT', onSigint);
   if (tty) process.stderr.write('\r\x1b[2K');
   if (result.interrupted) {
@@ -281,11 +392,44 @@ async function train(args: string[]): Promise<void> {
   showPredictions(model, tok, level === 'word' ? ['The', 'It was', 'In the', 'He said that'] : ['And the', 'In the beginning', 'Thou shalt']);
 }
 
-async function openModel(path: string | undefined): Promise<{ rt: Runtime; model: RNNLanguageModel; tok: Tokenizer }> {
+/** `train --model ngram`: counts the n-grams of the training stream, saves the model, reports validation perplexity. */
+function trainNgram(tok: Tokenizer, trainIds: Int32Array, validIds: Int32Array | undefined,
+  options: { order: number; smoothing: Exclude<Smoothing, 'arpa'>; delta?: number }, out: string, source: string): void {
+  const started = performance.now();
+  const lm = NgramLM.train(trainIds, { ...options, tokenizer: tok });
+  const seconds = (performance.now() - started) / 1000;
+  const counts = lm.ngramCounts, total = counts.reduce((a, b) => a + b, 0);
+  console.log(`mnemo ${version()}: counted a ${tok.level}-level ${lm.order}-gram model (smoothing ${lm.smoothing}) on ${source} ` +
+    `in ${seconds.toFixed(2)} s`);
+  console.log(`  ${trainIds.length.toLocaleString('en-US')} training tokens, vocabulary ${tok.vocab.size.toLocaleString('en-US')}; ` +
+    `n-grams per order ${counts.map((n) => n.toLocaleString('en-US')).join(' / ')}; ` +
+    `${lm.byteLength.toLocaleString('en-US')} bytes (${(lm.byteLength / total).toFixed(1)} per n-gram)`);
+  writeFileAtomic(out, lm.save());
+  console.log(`\nsaved ${out}`);
+  if (validIds) {
+    try {
+      const r = lm.perplexity(validIds, { allowUnnormalized: true });
+      console.log(`validation: perplexity ${r.ppl.toFixed(1)} (${r.bitsPerToken.toFixed(3)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
+        `over ${r.tokens.toLocaleString('en-US')} tokens, each line restarted from <s>${r.normalized ? '' : ` (${lm.smoothing}: scores, not probabilities)`}`);
+    } catch (e) {
+      if (!(e instanceof MnemoError)) throw e;
+      console.log(`validation: no perplexity: ${e.message}`);
+    }
+  }
+  console.log('\nnext-token predictions and samples:');
+  showPredictions(lm, tok, tok.level === 'word' ? ['The', 'It was', 'In the', 'He said that'] : ['And the', 'In the beginning', 'Thou shalt']);
+}
+
+async function openModel(path: string | undefined): Promise<{ rt: Runtime; model: LanguageModel | NgramLM; tok: Tokenizer }> {
   if (!path) throw new UsageError('give the model file (from mnemo train --out)');
   if (!existsSync(path)) throw new UsageError(`no such model file: ${path}`);
   const rt = await init();
-  const { model, tokenizer } = loadModel(rt, new Uint8Array(readFileSync(path)));
+  const bytes = new Uint8Array(readFileSync(path));
+  if (readSafetensors(bytes).metadata.format === NGRAM_FORMAT) {
+    const lm = NgramLM.load(bytes);
+    return { rt, model: lm, tok: lm.tokenizer };
+  }
+  const { model, tokenizer } = loadModel(rt, bytes);
   return { rt, model, tok: tokenizer };
 }
 
@@ -294,6 +438,13 @@ async function evaluate(args: string[]): Promise<void> {
   const { model, tok } = await openModel(positionals[0]);
   const text = positionals[1] ? readText(positionals[1]) : (await loadBrown()).valid;
   const ids = tok.encode(text);
+  if (model instanceof NgramLM) {
+    const r = model.perplexity(ids, { allowUnnormalized: true });
+    console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
+      `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; each of ${r.lines.toLocaleString('en-US')} lines ` +
+      `restarted from <s>${r.normalized ? '' : ` (${model.smoothing}: scores, not probabilities)`}`);
+    return;
+  }
   const r = perplexity(model, ids, { startToken: tok.eos, batchSize: int(values.batch, 'batch', 10) });
   console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
     `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; ${r.batchSize} parallel parts`);
@@ -305,28 +456,85 @@ async function generate(args: string[]): Promise<void> {
     options: { prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' } },
   });
   const { model, tok } = await openModel(positionals[0]);
-  const pred = new Predictor(model, tok);
+  const pred = textPredictor(model, tok);
   const prompt = values.prompt ?? (tok.level === 'word' ? 'The' : 'T');
   const text = pred.generate(prompt, {
-    maxTokens: int(values.tokens, 'tokens', 50), temperature: num(values.temperature, 'temperature', 1, 1e-6),
+    maxTokens: int(values.tokens, 'tokens', 50, 1, 1_000_000), temperature: num(values.temperature, 'temperature', 1, 1e-6),
     ...(values['top-k'] ? { topK: int(values['top-k'], 'top-k', 0) } : {}), topP: num(values['top-p'], 'top-p', 1, 1e-6, 1),
     seed: int(values.seed, 'seed', 0, 0),
   });
   console.log(prompt + (tok.level === 'word' ? ' ' : '') + (tok.level === 'word' ? text.replace(/\n/g, '\n') : text));
 }
 
+/** Splits a byte stream into lines (without the '\n'); a line longer than maxBytes is not kept, only measured. */
+async function* byteLines(input: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array | { tooLong: number }> {
+  let parts: Uint8Array[] = [], size = 0;
+  for await (const chunk of input) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl < 0 ? chunk.length : nl;
+      size += end - start;
+      if (size <= maxBytes) parts.push(chunk.subarray(start, end));
+      else parts = [];
+      if (nl < 0) break;
+      yield size <= maxBytes ? Buffer.concat(parts) : { tooLong: size };
+      parts = []; size = 0; start = nl + 1;
+    }
+  }
+  if (size > 0) yield size <= maxBytes ? Buffer.concat(parts) : { tooLong: size };
+}
+
+/** The text of one input line of predict, or why it is refused: invalid UTF-8, or a control character (tab is fine). */
+function inputLine(bytes: Uint8Array): { text: string } | { error: string } {
+  const decodes = (n: number) => {
+    try { new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true }); return true; } catch { return false; }
+  };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    if (decodes(bytes.length)) return { error: 'invalid UTF-8: the line ends inside a character' };
+    let lo = 0, hi = bytes.length; // the first hi bytes do not decode, the first lo do
+    while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (decodes(mid)) lo = mid; else hi = mid; }
+    return { error: `invalid UTF-8 at byte ${hi} (0x${bytes[hi - 1]!.toString(16).padStart(2, '0')})` };
+  }
+  if (text.endsWith('\r')) text = text.slice(0, -1); // CRLF line ends
+  const control = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.exec(text);
+  if (control) {
+    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return { error: `control character U+${code} at character ${[...text.slice(0, control.index)].length + 1}` };
+  }
+  return { text };
+}
+
 async function predict(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'top-k': { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true, options: { 'top-k': { type: 'string' }, 'max-bytes': { type: 'string' } },
+  });
   const { model, tok } = await openModel(positionals[0]);
-  const topK = int(values['top-k'], 'top-k', 5);
-  const pred = new Predictor(model, tok);
+  const topK = int(values['top-k'], 'top-k', 5), maxBytes = int(values['max-bytes'], 'max-bytes', 16384);
+  const pred = textPredictor(model, tok);
   // partial: a word being typed is completed (as you type); a whole line is complete words.
   const show = (text: string, partial = tok.level === 'word') => pred.predictNextText(text, { topK, partial })
     .map((p) => `${shown(p.token)} ${(100 * p.prob).toFixed(1)}%`).join('  ');
   if (!process.stdin.isTTY) {
-    // One prediction per input line (scripts, tests).
-    const input = readFileSync(0, 'utf8');
-    for (const line of input.split('\n')) if (line.length > 0) { pred.reset(); console.log(`${line} → ${show(line, false)}`); }
+    // One prediction per input line (scripts, tests). A bad line is refused with a message
+    // on stderr naming it, and the next line is served; read as a stream, so memory is bounded.
+    let n = 0, refused = 0;
+    for await (const bytes of byteLines(process.stdin, maxBytes)) {
+      n++;
+      const line = bytes instanceof Uint8Array ? inputLine(bytes)
+        : { error: `${bytes.tooLong.toLocaleString('en-US')} bytes, over the limit of ${maxBytes.toLocaleString('en-US')} (--max-bytes)` };
+      if ('error' in line) { refused++; console.error(`mnemo predict: line ${n} refused: ${line.error}`); continue; }
+      if (line.text.length === 0) continue;
+      pred.reset();
+      console.log(`${line.text} → ${show(line.text, false)}`);
+    }
+    if (refused > 0) {
+      console.error(`mnemo predict: ${refused} of ${n} lines refused`);
+      process.exitCode = 1;
+    }
     return;
   }
   console.log('type; the most likely next words update as you type. Enter starts over, Ctrl-C quits.');
@@ -342,7 +550,9 @@ async function predict(args: string[]): Promise<void> {
         if (key === '\u0003' || key === '\u0004') { process.stdin.setRawMode(false); process.stdout.write('\n'); process.stdin.pause(); done(); return; }
         if (key === '\r' || key === '\n') { process.stdout.write('\n'); text = ''; pred.reset(); }
         else if (key === '\u007f' || key === '\b') text = [...text].slice(0, -1).join('');
-        else if (key >= ' ') text += key;
+        // Printable keys only (no C1 controls, no U+FFFD from invalid UTF-8), up to --max-bytes; else a bell.
+        else if (key >= ' ' && !/[\u0080-\u009f\ufffd]/.test(key) && Buffer.byteLength(text + key) <= maxBytes) text += key;
+        else process.stdout.write('\x07');
       }
       render();
     });
@@ -358,7 +568,17 @@ async function info(args: string[]): Promise<void> {
   console.log(`memory      ${(stats.memoryBytes / 2 ** 20).toFixed(0)} MiB now, at most ${(stats.maxBytes / 2 ** 20).toFixed(0)} MiB`);
   if (args[0]) {
     const { model, tok } = await openModel(args[0]);
-    const c = model.config;
+    if (model instanceof NgramLM) {
+      console.log(`model       ${args[0]}: ${tok.level}-level ${model.order}-gram, smoothing ${model.smoothing}, vocabulary ${model.vocab.size}, ` +
+        `n-grams per order ${model.ngramCounts.map((n) => n.toLocaleString('en-US')).join(' / ')}, ${model.byteLength.toLocaleString('en-US')} bytes`);
+      return;
+    }
+    if (model instanceof WindowLanguageModel) {
+      console.log(`model       ${args[0]}: ${tok.level}-level ${describeModel(model)}, vocabulary ${model.config.vocabSize}, ` +
+        `${model.numParameters.toLocaleString('en-US')} parameters`);
+      return;
+    }
+    const c = (model as RNNLanguageModel).config;
     console.log(`model       ${args[0]}: ${tok.level}-level ${c.cell}, ${c.numLayers} × ${c.hiddenSize}, embedding ${c.embeddingDim}` +
       `${c.tieWeights ? ' (tied)' : ''}, vocabulary ${c.vocabSize}, ${model.numParameters.toLocaleString('en-US')} parameters`);
   }
@@ -381,8 +601,24 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// A closed pipe on stdout (mnemo predict MODEL < text | head) ends the command quietly, as SIGPIPE would.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(0);
+});
+
 main(process.argv.slice(2)).then((code) => { if (process.exitCode === undefined) process.exitCode = code; }, (e: unknown) => {
-  const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  console.error(`mnemo: ${e instanceof Error ? e.message : String(e)}${usage ? "\n(see 'mnemo help')" : ''}`);
-  process.exitCode = usage ? 2 : 1;
+  const code = (e as { code?: unknown } | null)?.code;
+  const usage = e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+  // What the user can fix: usage, mnemo's named errors, and the system's (ENOENT, EACCES, EISDIR, a file too large).
+  const expected = usage || e instanceof MnemoError
+    || (typeof code === 'string' && /^(E[A-Z]+|ERR_FS_[A-Z_]+|ERR_STRING_TOO_LONG)$/.test(code));
+  if (expected) {
+    console.error(`mnemo: ${e instanceof Error ? e.message : String(e)}${usage ? "\n(see 'mnemo help')" : ''}`);
+  } else {
+    // Anything else is a bug in mnemo: say so, with the stack, so that it can be reported.
+    console.error(`mnemo: internal error (a bug in mnemo ${version()}; please report it with this output):\n`
+      + `${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+  process.exitCode = usage ? 2 : expected ? 1 : 70;
 });

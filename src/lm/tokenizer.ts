@@ -60,12 +60,12 @@ export class Vocabulary {
     tokens.forEach((t, i) => {
       if (typeof t !== 'string') throw new TokenizerError(`Vocabulary: token ${i} must be a string, got ${describe(t)}`);
       const prev = ids.get(t);
-      if (prev !== undefined) throw new TokenizerError(`Vocabulary: token ${JSON.stringify(t)} appears twice (ids ${prev} and ${i})`);
+      if (prev !== undefined) throw new TokenizerError(`Vocabulary: token ${describe(t)} appears twice (ids ${prev} and ${i})`);
       ids.set(t, i);
     });
     const unkToken = unk === undefined ? (ids.has(UNK) ? UNK : null) : unk;
     if (unkToken !== null && (typeof unkToken !== 'string' || !ids.has(unkToken))) {
-      throw new TokenizerError(`Vocabulary: the unknown token ${JSON.stringify(unkToken)} is not one of the ${tokens.length} tokens`);
+      throw new TokenizerError(`Vocabulary: the unknown token ${describe(unkToken)} is not one of the ${tokens.length} tokens`);
     }
     this.tokens = Object.freeze(tokens.slice());
     this.ids = ids;
@@ -82,7 +82,7 @@ export class Vocabulary {
     const id = this.ids.get(token);
     if (id !== undefined) return id;
     if (this.unkId >= 0) return this.unkId;
-    throw new TokenizerError(`Vocabulary: unknown token ${JSON.stringify(token)} and the vocabulary has no unknown token`);
+    throw new TokenizerError(`Vocabulary: unknown token ${describe(token)} and the vocabulary has no unknown token`);
   }
 
   /** The token of `id`. Throws TokenizerError if id is not an integer in [0, size). */
@@ -158,7 +158,7 @@ export class WordTokenizer implements Tokenizer {
     if (!vocab.has(EOS_WORD)) throw new TokenizerError(`WordTokenizer: the vocabulary must contain the end-of-line token '${EOS_WORD}'`);
     vocab.tokens.forEach((t, i) => {
       if (t === '' || WHITESPACE.test(t)) {
-        throw new TokenizerError(`WordTokenizer: token ${i} (${JSON.stringify(t)}) is empty or contains white space; a word never does`);
+        throw new TokenizerError(`WordTokenizer: token ${i} (${describe(t)}) is empty or contains white space; a word never does`);
       }
     });
     this.vocab = vocab;
@@ -197,6 +197,7 @@ export class WordTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
+    checkIds(ids, 'WordTokenizer.decode');
     const parts: string[] = [];
     let lineStart = true;
     for (let i = 0; i < ids.length; i++) {
@@ -242,9 +243,10 @@ export class CharTokenizer implements Tokenizer {
       if (i === vocab.unkId) return;
       const cp = t.codePointAt(0);
       if (cp === undefined || String.fromCodePoint(cp).length !== t.length) {
-        throw new TokenizerError(`CharTokenizer: token ${i} (${JSON.stringify(t)}) is not a single character`);
+        throw new TokenizerError(`CharTokenizer: token ${i} (${describe(t)}) is not a single character`);
       }
-      if (t.length === 1) this.bmpIds[cp] = i;
+      // Not a lone surrogate: in text, a high surrogate may start a pair, which the slow path reads whole.
+      if (t.length === 1 && (cp < 0xd800 || cp > 0xdfff)) this.bmpIds[cp] = i;
     });
     this.vocab = vocab;
     this.eos = vocab.idOf(EOS_CHAR);
@@ -291,6 +293,7 @@ export class CharTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
+    checkIds(ids, 'CharTokenizer.decode');
     const parts: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -391,6 +394,14 @@ function forEachWord(text: string, f: (word: string) => void): void {
     }
     if (any) f(EOS_WORD);
     start = end + 1;
+  }
+}
+
+/** Throws TokenizerError unless `ids` is an array-like of numbers (an array, a typed array). */
+function checkIds(ids: unknown, what: string): void {
+  const length = typeof ids === 'object' && ids !== null ? (ids as { length?: unknown }).length : undefined;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw new TokenizerError(`${what}: ids must be an array of token ids, got ${describe(ids)}`);
   }
 }
 

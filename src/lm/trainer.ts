@@ -1,4 +1,5 @@
-// Trains an RNNLanguageModel with truncated BPTT (Zaremba et al. 2014):
+// Trains a LanguageModel (RNNLanguageModel, WindowLanguageModel) with
+// truncated BPTT (Zaremba et al. 2014):
 // epochs over the training stream cut into B parallel streams and windows of
 // T tokens, the hidden state carried from window to window (never
 // backpropagated into), global-norm clipping, Adam / AdamW / SGD, a learning-
@@ -11,10 +12,13 @@
 // (weights, optimizer buffers, schedule, data position and RNG, dropout
 // positions, the carried hidden state, running statistics); a Trainer built
 // with `resume` continues exactly as if never stopped. Portable: the trainer
-// produces checkpoint bytes, and the caller stores them (the CLI writes them
-// atomically).
+// produces checkpoint bytes (checkpoint(), and onCheckpoint at a cadence of
+// windows or seconds), and the caller stores them (the CLI writes them atomically).
+// Guarded: a NaN or an infinity in the loss, a gradient or a weight after the
+// update is caught at its step and named (NonFiniteError; see nonfinite.ts),
+// then training stops or the step is taken back and skipped (onNonFinite).
 
-import { MnemoError } from '../errors.js';
+import { MnemoError, NonFiniteError } from '../errors.js';
 import { writeSafetensors, readSafetensors, type SafetensorsTensorInput } from '../io/safetensors.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
@@ -23,7 +27,9 @@ import { CosineAnnealing, StepDecay, type Schedule } from '../optim/schedule.js'
 import { SGD } from '../optim/sgd.js';
 import { BpttBatcher, type BpttBatcherState } from './batching.js';
 import { perplexity } from './evaluate.js';
-import type { LMDropoutState, LMState, RNNLanguageModel } from './model.js';
+import { list, nonFiniteNames, StepBackup, sumSquaresOf, type Fault } from './nonfinite.js';
+import type { LanguageModel } from './language-model.js';
+import type { LMState } from './model.js';
 
 /** The learning-rate schedule: none, Zaremba's step decay, decay on plateau, or cosine. */
 export type ScheduleOption =
@@ -58,8 +64,25 @@ export interface TrainerOptions {
   seed?: number;
   /** Batch size of validation (default 10; see perplexity()). */
   evalBatchSize?: number;
-  /** What to do when a step's loss or gradient norm is not finite: throw (default) or skip the step and halve the lr. */
+  /**
+   * What to do when a step meets a NaN or an infinity (in the loss, a gradient,
+   * or a weight after the update): 'stop' (default) throws NonFiniteError naming
+   * the step and the tensor; 'skip' leaves the weights and the optimizer state
+   * as they were before the step (an update is taken back), zeroes the carried
+   * state, multiplies the lr by `skipLrFactor` and goes on. Weights that were
+   * already non-finite before a step, and 10 skips in a row, throw in both modes.
+   */
   onNonFinite?: 'stop' | 'skip';
+  /** The lr factor of each skipped step (onNonFinite: 'skip'; default 0.5). */
+  skipLrFactor?: number;
+  /** Called for each skipped step, with the error 'stop' would have thrown. */
+  onSkip?: (e: NonFiniteError) => void;
+  /** Calls onCheckpoint(checkpoint()) after every this many windows (default: never). */
+  checkpointEvery?: number;
+  /** Calls onCheckpoint(checkpoint()) after the first window that ends this many seconds after the last one (default: never). */
+  checkpointSeconds?: number;
+  /** Receives checkpoint bytes at the cadence of checkpointEvery / checkpointSeconds; store them atomically. */
+  onCheckpoint?: (bytes: Uint8Array) => void | Promise<void>;
   /** Called about every `progressMs` (default 500) during an epoch. */
   onProgress?: (p: TrainProgress) => void;
   progressMs?: number;
@@ -115,12 +138,13 @@ export interface TrainResult {
   losses: number[];
 }
 
-/** A training step produced a non-finite loss or gradient norm. */
-export class NonFiniteLossError extends MnemoError {
-  constructor(message: string, readonly epoch: number, readonly step: number) {
-    super(message);
-  }
-}
+/** The former name of NonFiniteError (a training step met a NaN or an infinity). */
+export const NonFiniteLossError = NonFiniteError;
+/** The former name of NonFiniteError. */
+export type NonFiniteLossError = NonFiniteError;
+
+/** Ten skipped steps in a row (onNonFinite: 'skip') stop training: the fault is not passing. */
+const MAX_SKIPS_IN_A_ROW = 10;
 
 const CHECKPOINT_FORMAT = 'mnemo-checkpoint/1';
 
@@ -135,7 +159,9 @@ interface Progress {
   reports: EpochReport[];
   losses: number[];
   skipped: number;
-  dropout: LMDropoutState;
+  /** Steps skipped in a row, up to now. */
+  skipRun?: number;
+  dropout: object;
   schedule: { t: number; baseLr: number } | null;
   lr: number;
   done: boolean;
@@ -149,19 +175,33 @@ export class Trainer {
   private state: LMState;
   private p: Progress;
   private best: Float32Array[] | null = null;
+  /** Weights and optimizer state before the current step (onNonFinite: 'skip' only). */
+  private readonly backup: StepBackup | null;
 
   /**
    * model: the model to train (its seed fixes initialisation and dropout).
    * data.train / data.valid: token streams; data.startToken: the eos id (the
    * context before the first token). resume: bytes from checkpoint().
    */
-  constructor(readonly model: RNNLanguageModel, readonly data: { train: Int32Array; valid?: Int32Array; startToken: number },
+  constructor(readonly model: LanguageModel, readonly data: { train: Int32Array; valid?: Int32Array; startToken: number },
               readonly options: TrainerOptions, resume?: Uint8Array) {
     const o = options;
     for (const [k, v] of [['epochs', o.epochs], ['batchSize', o.batchSize], ['seqLen', o.seqLen]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new MnemoError(`Trainer: ${k} must be a positive integer, got ${v}`);
     }
     if (!(o.lr > 0)) throw new MnemoError(`Trainer: lr must be > 0, got ${o.lr}`);
+    if (o.onNonFinite !== undefined && o.onNonFinite !== 'stop' && o.onNonFinite !== 'skip') {
+      throw new MnemoError(`Trainer: onNonFinite must be 'stop' or 'skip', got ${JSON.stringify(o.onNonFinite)}`);
+    }
+    if (o.skipLrFactor !== undefined && !(o.skipLrFactor > 0 && o.skipLrFactor <= 1)) {
+      throw new MnemoError(`Trainer: skipLrFactor must be in (0, 1], got ${o.skipLrFactor}`);
+    }
+    if (o.checkpointEvery !== undefined && !(Number.isInteger(o.checkpointEvery) && o.checkpointEvery >= 1)) {
+      throw new MnemoError(`Trainer: checkpointEvery must be a positive integer (windows), got ${o.checkpointEvery}`);
+    }
+    if (o.checkpointSeconds !== undefined && !(o.checkpointSeconds > 0)) {
+      throw new MnemoError(`Trainer: checkpointSeconds must be > 0, got ${o.checkpointSeconds}`);
+    }
     if (data.train.length < o.batchSize * 2 + 1) {
       throw new MnemoError(`Trainer: the training stream (${data.train.length} tokens) is too short for batchSize ${o.batchSize}`);
     }
@@ -183,13 +223,23 @@ export class Trainer {
       this.schedule = null;
     } else if (sched.type === 'none') this.schedule = null;
     else throw new MnemoError(`Trainer: unknown schedule ${JSON.stringify(sched)}`);
-    this.state = model.initState(o.batchSize);
-    this.p = {
-      epoch: 0, batcher: this.batcher.getState(), lossSum: 0, lossCount: 0, bestValidPpl: null, bestEpoch: null,
-      sinceBest: 0, reports: [], losses: [], skipped: 0, dropout: model.getDropoutState(),
-      schedule: this.schedule?.stateDict() ?? null, lr: this.optimizer.lr, done: false,
-    };
-    if (resume) this.restore(resume);
+    // A construction that fails halfway (a bad checkpoint, OutOfMemoryError) frees what it allocated.
+    const built = model.runtime.track();
+    try {
+      this.state = model.initState(o.batchSize);
+      this.p = {
+        epoch: 0, batcher: this.batcher.getState(), lossSum: 0, lossCount: 0, bestValidPpl: null, bestEpoch: null,
+        sinceBest: 0, reports: [], losses: [], skipped: 0, dropout: model.getDropoutState(),
+        schedule: this.schedule?.stateDict() ?? null, lr: this.optimizer.lr, done: false,
+      };
+      this.backup = o.onNonFinite === 'skip' ? new StepBackup(this.optimizer) : null;
+      if (resume) this.restore(resume);
+    } catch (e) {
+      built.end(false);
+      this.optimizer.dispose();
+      throw e;
+    }
+    built.end(true);
   }
 
   /** The weights of the best epoch so far (by validation perplexity), or null. */
@@ -205,6 +255,8 @@ export class Trainer {
     const every = o.progressMs ?? 500;
     const started = now();
     let tokens = 0, lastReport = started, lastYield = started, interrupted = false;
+    let sinceCheckpoint = 0, lastCheckpoint = started;
+    const clip = o.clip ?? 5, skipFactor = o.skipLrFactor ?? 0.5;
     const ids = (t: number) => rt.intTensor([t, o.batchSize]);
     while (!p.done && p.epoch < o.epochs && !interrupted) {
       const epochStart = now();
@@ -218,24 +270,50 @@ export class Trainer {
         this.optimizer.zeroGrad();
         const { loss, state } = model.lossAndBackward(input, targets, this.state);
         input.dispose(); targets.dispose();
-        const norm = o.clip === 0 ? 0 : clipGradNorm(params, o.clip ?? 5, 2, { errorIfNonfinite: false });
-        if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-          const where = `epoch ${p.epoch + 1}, window ${this.windowIndex()} of ${steps}`;
-          if ((o.onNonFinite ?? 'stop') === 'stop') {
-            throw new NonFiniteLossError(`training diverged at ${where}: loss ${loss}, gradient norm ${norm}` +
-              ' (lower the learning rate or the clip norm, or use onNonFinite: \'skip\')', p.epoch + 1, this.windowIndex());
+        // The global gradient norm, one pass over the gradients (clipping needs it anyway): a
+        // non-finite norm means a non-finite gradient, and only then is each one looked at.
+        const norm = clip === 0 ? sumSquaresOf(params.map((q) => q.grad)) ** 0.5
+          : clipGradNorm(params, clip, 2, { errorIfNonfinite: false });
+        let fault = Number.isFinite(loss) && Number.isFinite(norm) ? null : this.diagnose(loss, norm);
+        if (!fault) {
+          this.backup?.save();
+          this.optimizer.step();
+          // One pass over the weights: the update itself can overflow (a huge lr, clipping off).
+          if (!Number.isFinite(sumSquaresOf(params.map((q) => q.value)))) {
+            const bad = nonFiniteNames(model.namedParameters(), 'value');
+            this.backup?.restore();
+            fault = { phase: 'update', tensor: bad[0] ?? 'weights', detail: `the optimizer update made weight ${list(bad)} non-finite` +
+              (this.backup ? ' (the update was taken back)' : '; the weights are unusable now: resume from a checkpoint') };
           }
-          p.skipped++;
-          this.optimizer.lr /= 2;
-          this.state = model.initState(o.batchSize);
-          continue;
         }
-        this.optimizer.step();
-        // Truncated BPTT: the final state starts the next window.
-        this.state = model.detachState(state, this.state);
-        p.lossSum += loss; p.lossCount++; p.losses.push(loss);
-        tokens += w.seqLen * o.batchSize;
-        if (this.schedule instanceof CosineAnnealing) this.schedule.step();
+        if (fault) {
+          const skip = (o.onNonFinite ?? 'stop') === 'skip' && fault.phase !== 'weights';
+          const run = (p.skipRun ?? 0) + 1;
+          const error = new NonFiniteError(`training diverged at epoch ${p.epoch + 1}, window ${this.windowIndex()} of ${steps}: ${fault.detail}` +
+            (fault.phase === 'weights' ? ' (set or loaded so: training never leaves non-finite weights)'
+              : skip && run >= MAX_SKIPS_IN_A_ROW ? `; ${run} steps skipped in a row, so the fault is not passing: lower the learning rate`
+                : skip ? '' : ' (lower the learning rate or the clip norm, or use onNonFinite: \'skip\')'),
+          p.epoch + 1, this.windowIndex(), fault.tensor, fault.phase);
+          if (!skip || run >= MAX_SKIPS_IN_A_ROW) throw error;
+          // Skip: weights and optimizer state are as before the step; a fresh carried state, a lower lr.
+          p.skipped++; p.skipRun = run;
+          this.optimizer.lr *= skipFactor;
+          if (this.schedule) this.schedule.baseLr *= skipFactor;
+          this.state.h.data.fill(0); this.state.c?.data.fill(0);
+          o.onSkip?.(error);
+        } else {
+          // Truncated BPTT: the final state starts the next window.
+          this.state = model.detachState(state, this.state);
+          p.skipRun = 0;
+          p.lossSum += loss; p.lossCount++; p.losses.push(loss);
+          tokens += w.seqLen * o.batchSize;
+          if (this.schedule instanceof CosineAnnealing) this.schedule.step();
+        }
+        if (o.onCheckpoint && ((o.checkpointEvery !== undefined && ++sinceCheckpoint >= o.checkpointEvery)
+          || (o.checkpointSeconds !== undefined && now() - lastCheckpoint >= o.checkpointSeconds * 1000))) {
+          sinceCheckpoint = 0; lastCheckpoint = now();
+          await o.onCheckpoint(this.checkpoint());
+        }
         const t = now();
         if (o.onProgress && t - lastReport >= every) {
           lastReport = t;
@@ -313,6 +391,24 @@ export class Trainer {
     this.best = file.tensors.has('best.0') ? Array.from({ length: n }, (_, i) => tensor(`best.${i}`).slice()) : null;
   }
 
+  /** Frees the optimizer state and the carried state (not the model). The trainer cannot be used afterwards. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.state.h.dispose();
+    this.state.c?.dispose();
+  }
+
+  /** Which tensor held the NaN or infinity first, after a failed forward/backward (one pass per check, only then). */
+  private diagnose(loss: number, norm: number): Fault {
+    const named = this.model.namedParameters();
+    const weights = nonFiniteNames(named, 'value');
+    if (weights.length > 0) return { phase: 'weights', tensor: weights[0]!, detail: `weight ${list(weights)} held non-finite values before the step` };
+    if (!Number.isFinite(loss)) return { phase: 'loss', tensor: 'loss', detail: `the loss is ${loss}` };
+    // Backward runs from the decoder to the encoder: the first non-finite gradient in that order is where it began.
+    const grads = nonFiniteNames([...named].reverse(), 'grad').map((n) => `${n}.grad`);
+    return { phase: 'gradient', tensor: grads[0] ?? 'gradients', detail: `the gradient norm is ${norm}: non-finite gradient ${list(grads)}` };
+  }
+
   private windowIndex(): number {
     return Math.ceil((this.batcher.getState() as { position: number }).position / this.options.seqLen);
   }
@@ -346,7 +442,7 @@ export class Trainer {
         if (o.schedule?.type === 'plateau') this.optimizer.lr *= o.schedule.factor;
       }
       // The state after validation belongs to another batch size: start the next epoch fresh.
-      this.state = model.initState(o.batchSize);
+      this.state.h.data.fill(0); this.state.c?.data.fill(0);
     }
     const report: EpochReport = {
       epoch: p.epoch + 1, trainLoss, trainPpl: Math.exp(trainLoss), improved, lr: this.optimizer.lr, seconds, skipped: p.skipped,

@@ -87,6 +87,15 @@ export abstract class Optimizer {
     for (const p of this.params) p.grad.data.fill(0);
   }
 
+  /**
+   * @internal The live state buffers of the i-th parameter (not copies; null
+   * where not allocated yet): the Trainer copies them before a step so that it
+   * can take back an update that made a weight non-finite.
+   */
+  stateTensors(i: number): Record<string, Tensor | null> {
+    return this.stateOf(i);
+  }
+
   /** The step count, hyperparameters and state buffers (copies), for a checkpoint. */
   stateDict(): OptimizerStateDict {
     this.checkLive();

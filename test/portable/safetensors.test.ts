@@ -101,12 +101,21 @@ describe('safetensors round trip', () => {
     }
   });
 
-  it('accepts odd data offsets (tensors after a 1-byte gap), copying them', () => {
-    const data = new Uint8Array(1 + 8);
-    new DataView(data.buffer).setFloat32(1, 0.5, true);
-    new DataView(data.buffer).setFloat32(5, -8, true);
-    const file = readSafetensors(craft({ x: { dtype: 'F32', shape: [2], data_offsets: [1, 9] } }, data));
-    expect(Array.from(file.tensors.get('x')!.data)).toEqual([0.5, -8]);
+  it('reads data that starts at an odd file offset (an unpadded header), copying it', () => {
+    const data = new Uint8Array(8);
+    new DataView(data.buffer).setFloat32(0, 0.5, true);
+    new DataView(data.buffer).setFloat32(4, -8, true);
+    const bytes = craft('{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', data);
+    expect((bytes.length - 8) % 4).not.toBe(0); // the data starts unaligned
+    expect(Array.from(readSafetensors(bytes).tensors.get('x')!.data)).toEqual([0.5, -8]);
+  });
+
+  it('rejects bytes that belong to no tensor: a hole before a tensor, or after the last one', () => {
+    // The format requires the tensors to cover the data without gaps (no room for a polyglot file).
+    expectFormatError(craft({ x: { dtype: 'F32', shape: [2], data_offsets: [1, 9] } }, new Uint8Array(9)),
+      /bytes \[0, 1\) of the data belong to no tensor \(a hole before tensor 'x'\)/);
+    expectFormatError(craft({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)),
+      /the tensors cover 4 bytes of data but the file holds 8 after the header: 4 trailing bytes/);
   });
 
   it('rejects what would make an invalid file', () => {
