@@ -1,4 +1,6 @@
-// Runs the shared GEMM checks (test/portable/gemm-checks.js) against the built
+// Runs the shared GEMM checks (test/portable/gemm-checks.js) and LM checks
+// (test/runtimes/lm-checks.js: an LSTM's PyTorch parity fixture, training steps
+// whose loss falls, save → load → the same prediction) against the built
 // package in Deno, Bun and workerd through the entry scripts in test/runtimes/,
 // and checks each report: both builds pass, init() with no `wasm` picks relaxed
 // SIMD where the runtime validates it (Deno, Bun) and fails with WasmLoadError in
@@ -16,6 +18,7 @@ const CHILD_TIMEOUT_MS = 90_000;
 interface BuildReport {
   runtime: string; runtimeVersion: string; build: 'simd' | 'relaxed';
   passed?: number; failed?: number; failures?: string[]; skipped?: string;
+  lm?: { passed: number; failed: number; failures: string[]; fixtureCases: number; firstLoss: number; lastLoss: number };
 }
 interface InitOutcome { build?: string; errorName?: string; isWasmLoadError?: boolean; error?: string }
 interface Report {
@@ -75,7 +78,7 @@ function runEntry(runtime: string): Promise<Report> {
 }
 
 describe('runtimes', () => {
-  it.each(Object.keys(commands))('%s passes the GEMM checks on both builds; init() with no wasm behaves', async (runtime) => {
+  it.each(Object.keys(commands))('%s passes the GEMM and LM checks on both builds; init() with no wasm behaves', async (runtime) => {
     const report = await runEntry(runtime);
     expect(report.runtime).toBe(runtime);
     expect(report.builds.map((b) => b.build)).toEqual(['simd', 'relaxed']);
@@ -90,6 +93,11 @@ describe('runtimes', () => {
       expect(b.failed).toBe(0);
       expect(b.passed).toBeGreaterThan(0);
       console.log(`${runtime} ${report.runtimeVersion}: ${b.build} build, ${b.passed} passed, ${b.failed} failed`);
+      // The LM checks: LSTM parity with PyTorch, training steps whose loss falls, save → load.
+      expect(b.lm?.failures, `${runtime} ${b.build} LM checks`).toEqual([]);
+      expect(b.lm!.fixtureCases).toBeGreaterThanOrEqual(7);
+      expect(b.lm!.passed).toBeGreaterThan(b.lm!.fixtureCases * 4);
+      console.log(`${runtime}: ${b.build} build, LM checks ${b.lm!.passed} passed (${b.lm!.fixtureCases} LSTM fixture cases; loss ${b.lm!.firstLoss.toFixed(3)} → ${b.lm!.lastLoss.toFixed(3)}; save → load same prediction)`);
     }
 
     if (runtime === 'workerd') {

@@ -1,10 +1,12 @@
 // @ts-check
 // What each runtime entry reports, shared by the Deno/Bun entry and the workerd
-// worker: runAllGemmChecks for each build (relaxed is skipped, with the reason,
+// worker: runAllGemmChecks and runLmChecks (LSTM parity fixture, training steps
+// whose loss falls, save → load) for each build (relaxed is skipped, with the reason,
 // where the runtime does not validate relaxed SIMD) and what init() does with
 // no `wasm` option. Plain JavaScript; the mnemo module under test is passed in.
 
 import { runAllGemmChecks } from '../portable/gemm-checks.js';
+import { runLmChecks } from './lm-checks.js';
 
 /**
  * Calls init(options) and says which build it loaded or what it threw.
@@ -25,9 +27,10 @@ export async function tryInit(mnemo, options) {
  * @param {any} mnemo the built package's portable entry
  * @param {string} runtime
  * @param {string} runtimeVersion
- * @param {any} [wasm] the `wasm` option for init() (workerd needs precompiled modules)
+ * @param {any} wasm the `wasm` option for init() (workerd needs precompiled modules; undefined elsewhere)
+ * @param {Uint8Array} fixtureBytes test/fixtures/lstm.safetensors
  */
-export async function report(mnemo, runtime, runtimeVersion, wasm) {
+export async function report(mnemo, runtime, runtimeVersion, wasm, fixtureBytes) {
   const hasRelaxedSimd = mnemo.hasRelaxedSimd();
   const builds = [];
   for (const build of ['simd', 'relaxed']) {
@@ -45,7 +48,8 @@ export async function report(mnemo, runtime, runtimeVersion, wasm) {
     }
     const { passed, failed, failures } = runAllGemmChecks(mnemo, rt);
     if (rt.build !== build) failures.unshift(`init({ build: '${build}' }) loaded the '${rt.build}' build`);
-    builds.push({ ...base, passed, failed: failed + (rt.build !== build ? 1 : 0), failures });
+    const lm = runLmChecks(mnemo, rt, fixtureBytes);
+    builds.push({ ...base, passed, failed: failed + (rt.build !== build ? 1 : 0), failures, lm });
   }
   return { runtime, runtimeVersion, hasRelaxedSimd, builds, defaultInit: await tryInit(mnemo), threads: await threadsCheck(mnemo, wasm) };
 }

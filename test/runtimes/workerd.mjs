@@ -1,4 +1,4 @@
-// Runs the shared GEMM checks in workerd (a Node script). Writes a capnp config
+// Runs the shared GEMM and LM checks in workerd (a Node script). Writes a capnp config
 // into a temp dir whose modules are the built package (dist/src, dist/bindings,
 // the two .wasm files as wasm modules), the checks and test/runtimes/workerd-worker.js,
 // named by their paths in the repo so relative imports resolve; runs
@@ -28,6 +28,7 @@ const jsIn = (dir) => readdirSync(join(repo, dir), { recursive: true }).filter((
 const modules = [
   'test/runtimes/workerd-worker.js', // the main module comes first
   'test/runtimes/report.js',
+  'test/runtimes/lm-checks.js',
   'test/portable/gemm-checks.js',
   ...jsIn('dist/src'),
   ...jsIn('dist/bindings'),
@@ -46,6 +47,7 @@ ${modules.map((m) => `    (name = "${m}", esModule = embed "/${m}"),`).join('\n'
   bindings = [
     (name = "RUNTIME_VERSION", text = "${workerdVersion}"),
     (name = "SIMD_BYTES", data = embed "/dist/build/mnemo-simd.wasm"),
+    (name = "LSTM_FIXTURE", data = embed "/test/fixtures/lstm.safetensors"),
   ],
   compatibilityDate = "${compatibilityDate}",
 );
