@@ -32,7 +32,14 @@ export function findTorch() {
 export function runTorch(tasks) {
   const t = findTorch();
   if (!t.python) return tasks.map(() => null);
-  const r = spawnSync(t.python, [SCRIPT], { input: JSON.stringify(tasks), encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`PyTorch runner failed (${t.python} ${SCRIPT}): ${r.stderr}`);
-  return r.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  // One process per task: the BLAS (OpenBLAS with Debian's torch) sizes its own
+  // thread pool from the environment at load time, and torch.set_num_threads
+  // does not reach it; left alone it runs every core beside torch's threads.
+  return tasks.map((task) => {
+    const n = String(task.threads);
+    const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
+    const r = spawnSync(t.python, [SCRIPT], { input: JSON.stringify([task]), encoding: 'utf8', env, maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`PyTorch runner failed (${t.python} ${SCRIPT}): ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  });
 }
