@@ -16,6 +16,35 @@
   let suggestion = null; // { field, partial, token }
   let asked = 0;
 
+  // One long-lived port to the service worker: a message on an open port costs
+  // far less than runtime.sendMessage, which sets up a channel per message.
+  // Reopened when the service worker goes away (MV3 stops idle ones).
+  let port = null, nextId = 0;
+  const pending = new Map();
+  function ask(msg) {
+    if (!port) {
+      const p = chrome.runtime.connect({ name: 'mnemo-predict' });
+      p.onMessage.addListener((m) => { pending.get(m.id)?.resolve(m); pending.delete(m.id); });
+      p.onDisconnect.addListener(() => {
+        if (port === p) port = null;
+        for (const r of pending.values()) r.reject(new Error('the service worker went away'));
+        pending.clear();
+      });
+      port = p;
+    }
+    const id = ++nextId;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      try {
+        port.postMessage({ ...msg, id });
+      } catch (e) {
+        pending.delete(id);
+        port = null;
+        reject(e);
+      }
+    });
+  }
+
   const isField = (el) => el instanceof HTMLTextAreaElement
     || (el instanceof HTMLInputElement && TEXT_INPUTS.has(el.getAttribute('type') ?? ''));
 
@@ -44,7 +73,7 @@
     const t0 = performance.now();
     let answer;
     try {
-      answer = await chrome.runtime.sendMessage({ type: 'predict', text: before });
+      answer = await ask({ type: 'predict', text: before });
     } catch {
       hide(); // the extension was reloaded or is not ready
       return;
