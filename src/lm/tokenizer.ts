@@ -57,12 +57,13 @@ export class Vocabulary {
   constructor(tokens: readonly string[], unk?: string | null) {
     if (!Array.isArray(tokens)) throw new TokenizerError(`Vocabulary: tokens must be an array of strings, got ${describe(tokens)}`);
     const ids = new Map<string, number>();
-    tokens.forEach((t, i) => {
+    for (let i = 0; i < tokens.length; i++) {
+      const t: unknown = tokens[i];
       if (typeof t !== 'string') throw new TokenizerError(`Vocabulary: token ${i} must be a string, got ${describe(t)}`);
       const prev = ids.get(t);
       if (prev !== undefined) throw new TokenizerError(`Vocabulary: token ${describe(t)} appears twice (ids ${prev} and ${i})`);
       ids.set(t, i);
-    });
+    }
     const unkToken = unk === undefined ? (ids.has(UNK) ? UNK : null) : unk;
     if (unkToken !== null && (typeof unkToken !== 'string' || !ids.has(unkToken))) {
       throw new TokenizerError(`Vocabulary: the unknown token ${describe(unkToken)} is not one of the ${tokens.length} tokens`);
@@ -156,11 +157,11 @@ export class WordTokenizer implements Tokenizer {
 
   private constructor(vocab: Vocabulary, lowercase: boolean) {
     if (!vocab.has(EOS_WORD)) throw new TokenizerError(`WordTokenizer: the vocabulary must contain the end-of-line token '${EOS_WORD}'`);
-    vocab.tokens.forEach((t, i) => {
-      if (t === '' || WHITESPACE.test(t)) {
-        throw new TokenizerError(`WordTokenizer: token ${i} (${describe(t)}) is empty or contains white space; a word never does`);
-      }
-    });
+    // One regex pass over all tokens; the token-by-token search only to name a bad one.
+    if (vocab.tokens.includes('') || WHITESPACE.test(vocab.tokens.join(''))) {
+      const i = vocab.tokens.findIndex((t) => t === '' || WHITESPACE.test(t));
+      throw new TokenizerError(`WordTokenizer: token ${i} (${describe(vocab.tokens[i])}) is empty or contains white space; a word never does`);
+    }
     this.vocab = vocab;
     this.eos = vocab.idOf(EOS_WORD);
     this.lowercase = lowercase;
@@ -178,9 +179,9 @@ export class WordTokenizer implements Tokenizer {
     return new WordTokenizer(new Vocabulary(ranked.map((e) => e.token), UNK), lowercase);
   }
 
-  /** A tokenizer over a given vocabulary (in id order); it must contain '</s>'. */
-  static fromVocabulary(tokens: readonly string[], options: FromVocabularyOptions = {}): WordTokenizer {
-    return new WordTokenizer(new Vocabulary(tokens, options.unk), optionalBoolean(options.lowercase, 'WordTokenizer: lowercase'));
+  /** A tokenizer over a given vocabulary (its tokens in id order, or a Vocabulary); it must contain '</s>'. */
+  static fromVocabulary(tokens: readonly string[] | Vocabulary, options: FromVocabularyOptions = {}): WordTokenizer {
+    return new WordTokenizer(asVocabulary(tokens, options, 'WordTokenizer'), optionalBoolean(options.lowercase, 'WordTokenizer: lowercase'));
   }
 
   tokenize(text: string): string[] {
@@ -263,9 +264,9 @@ export class CharTokenizer implements Tokenizer {
     return new CharTokenizer(new Vocabulary(ranked.map((e) => e.token), UNK), lowercase);
   }
 
-  /** A tokenizer over a given vocabulary (in id order): single characters, '\n' among them, plus the unknown token. */
-  static fromVocabulary(tokens: readonly string[], options: FromVocabularyOptions = {}): CharTokenizer {
-    return new CharTokenizer(new Vocabulary(tokens, options.unk), optionalBoolean(options.lowercase, 'CharTokenizer: lowercase'));
+  /** A tokenizer over a given vocabulary (tokens in id order, or a Vocabulary): single characters, '\n' among them, plus the unknown token. */
+  static fromVocabulary(tokens: readonly string[] | Vocabulary, options: FromVocabularyOptions = {}): CharTokenizer {
+    return new CharTokenizer(asVocabulary(tokens, options, 'CharTokenizer'), optionalBoolean(options.lowercase, 'CharTokenizer: lowercase'));
   }
 
   tokenize(text: string): string[] {
@@ -318,8 +319,7 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
   if (typeof lowercase !== 'boolean') throw new FileFormatError(`tokenizer.lowercase must be a boolean, got ${describe(lowercase)}`);
   const v = vocabularyFromJSON(vocab, 'tokenizer.vocab');
   try {
-    const options = { lowercase, unk: v.unkId >= 0 ? v.tokens[v.unkId]! : null };
-    return level === 'word' ? WordTokenizer.fromVocabulary(v.tokens, options) : CharTokenizer.fromVocabulary(v.tokens, options);
+    return level === 'word' ? WordTokenizer.fromVocabulary(v, { lowercase }) : CharTokenizer.fromVocabulary(v, { lowercase });
   } catch (e) {
     if (e instanceof TokenizerError) throw new FileFormatError(`tokenizer: ${e.message}`);
     throw e;
@@ -431,6 +431,15 @@ function parseJSON(json: unknown, what: string): unknown {
   } catch (e) {
     throw new FileFormatError(`${what}: invalid JSON (${(e as Error).message})`);
   }
+}
+
+/** A Vocabulary given as one (its own unknown token; `options.unk` must then be absent) or as its tokens. */
+function asVocabulary(tokens: readonly string[] | Vocabulary, options: FromVocabularyOptions, what: string): Vocabulary {
+  if (!(tokens instanceof Vocabulary)) return new Vocabulary(tokens, options.unk);
+  if (options.unk !== undefined) {
+    throw new TokenizerError(`${what}.fromVocabulary: 'unk' comes from the Vocabulary given; pass its tokens to choose another`);
+  }
+  return tokens;
 }
 
 function vocabularyFromJSON(o: unknown, what: string): Vocabulary {
