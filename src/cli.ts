@@ -46,6 +46,8 @@ train options:
   --lr X              learning rate (default 0.005)   --optimizer adam|adamw|sgd (default adam)
   --batch N           parallel streams (default 20)   --bptt N      window length (default 35)
   --clip X            gradient norm limit (default 0.5)
+  --schedule plateau|cosine   lr ×0.25 after an epoch without a better validation
+                      perplexity (default), or cosine annealing to 0 over --epochs
   --min-count N       rarer words become <unk> (default 1)  --lowercase
   --seed N            seed of initialisation, dropout and data order (default 1)
   --out FILE          model file (default mnemo-model.safetensors); a checkpoint goes
@@ -238,7 +240,7 @@ async function train(args: string[]): Promise<void> {
       lr: { type: 'string' }, optimizer: { type: 'string' }, batch: { type: 'string' }, bptt: { type: 'string' },
       clip: { type: 'string' }, 'min-count': { type: 'string' }, lowercase: { type: 'boolean' }, seed: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'checkpoint-every': { type: 'string' }, 'on-nan': { type: 'string' },
+      'checkpoint-every': { type: 'string' }, 'on-nan': { type: 'string' }, schedule: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`train takes one DATA path, got ${positionals.length}`);
@@ -248,7 +250,7 @@ async function train(args: string[]): Promise<void> {
   if (kind !== 'rnn' && kind !== 'window' && kind !== 'ngram') throw new UsageError(`--model must be rnn, window or ngram, got ${JSON.stringify(kind)}`);
   if (kind === 'ngram') {
     const neural = ['embedding', 'hidden', 'dropout', 'tie', 'no-tie', 'epochs', 'minutes', 'lr', 'optimizer', 'batch', 'bptt', 'clip',
-      'resume', 'checkpoint-every', 'on-nan'].filter((k) => values[k as keyof typeof values] !== undefined);
+      'resume', 'checkpoint-every', 'on-nan', 'schedule'].filter((k) => values[k as keyof typeof values] !== undefined);
     if (neural.length > 0) throw new UsageError(`--${neural[0]} is an option of the neural models (--model rnn or window), not of --model ngram`);
   } else if (values.order !== undefined || values.smoothing !== undefined || values.delta !== undefined) {
     throw new UsageError('--order, --smoothing and --delta are options of --model ngram');
@@ -276,6 +278,8 @@ async function train(args: string[]): Promise<void> {
   if (!cadence || Number(cadence[1]) < 1) {
     throw new UsageError(`--checkpoint-every must be N (windows) or Ns (seconds), N ≥ 1, got ${JSON.stringify(values['checkpoint-every'])}`);
   }
+  const schedule = values.schedule ?? 'plateau';
+  if (schedule !== 'plateau' && schedule !== 'cosine') throw new UsageError(`--schedule must be plateau or cosine, got ${JSON.stringify(schedule)}`);
   const onNan = values['on-nan'] ?? 'stop';
   if (onNan !== 'stop' && onNan !== 'skip') throw new UsageError(`--on-nan must be stop or skip, got ${JSON.stringify(onNan)}`);
   for (const f of [ckpt, out]) removeStaleTemp(f);
@@ -329,7 +333,7 @@ async function train(args: string[]): Promise<void> {
   let lastLog = 0;
   const trainer = new Trainer(model, { train: trainIds, ...(validIds ? { valid: validIds } : {}), startToken: tok.eos }, {
     epochs, batchSize: batch, seqLen: bptt, lr, clip, seed, optimizer: optimizer as 'adam' | 'adamw' | 'sgd', jitter: false,
-    schedule: { type: 'plateau', factor: 0.25 }, patience: 3, evalBatchSize: 10,
+    schedule: schedule === 'cosine' ? { type: 'cosine' } : { type: 'plateau', factor: 0.25 }, patience: 3, evalBatchSize: 10,
     onNonFinite: onNan,
     onSkip: (e) => {
       if (tty) process.stderr.write('\r\x1b[2K');

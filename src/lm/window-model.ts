@@ -119,17 +119,25 @@ export class WindowLanguageModel extends Module implements LanguageModel {
     const rng = new Random(config.seed);
     const seeds = { encoder: rng.nextUint32(), hidden: rng.nextUint32(), decoder: rng.nextUint32(), direct: rng.nextUint32(),
       embeddingDrop: rng.nextUint32(), hiddenDrop: rng.nextUint32(), init: rng.nextUint32() };
-    this.encoder = this.addModule('encoder', new Embedding(runtime, { numEmbeddings: V, embeddingDim: m, seed: seeds.encoder }));
-    this.hidden = this.addModule('hidden', new Linear(runtime, { inFeatures: C * m, outFeatures: H, seed: seeds.hidden }));
-    this.decoder = this.addModule('decoder', new Linear(runtime, {
-      inFeatures: H, outFeatures: V, seed: seeds.decoder, ...(config.tieWeights ? { weight: this.encoder.weight } : {}),
-    }));
-    this.direct = config.directConnections
-      ? this.addModule('direct', new Linear(runtime, { inFeatures: C * m, outFeatures: V, bias: false, seed: seeds.direct }))
-      : null;
-    this.embeddingDrop = this.addModule('embeddingDrop', new Dropout(runtime, { p: config.embeddingDropout, seed: seeds.embeddingDrop }));
-    this.hiddenDrop = this.addModule('hiddenDrop', new Dropout(runtime, { p: config.hiddenDropout, seed: seeds.hiddenDrop }));
-    this.lossFn = this.addModule('loss', new CrossEntropyLoss(runtime));
+    // A construction that fails halfway (OutOfMemoryError) frees what it allocated.
+    const built = runtime.track();
+    try {
+      this.encoder = this.addModule('encoder', new Embedding(runtime, { numEmbeddings: V, embeddingDim: m, seed: seeds.encoder }));
+      this.hidden = this.addModule('hidden', new Linear(runtime, { inFeatures: C * m, outFeatures: H, seed: seeds.hidden }));
+      this.decoder = this.addModule('decoder', new Linear(runtime, {
+        inFeatures: H, outFeatures: V, seed: seeds.decoder, ...(config.tieWeights ? { weight: this.encoder.weight } : {}),
+      }));
+      this.direct = config.directConnections
+        ? this.addModule('direct', new Linear(runtime, { inFeatures: C * m, outFeatures: V, bias: false, seed: seeds.direct }))
+        : null;
+      this.embeddingDrop = this.addModule('embeddingDrop', new Dropout(runtime, { p: config.embeddingDropout, seed: seeds.embeddingDrop }));
+      this.hiddenDrop = this.addModule('hiddenDrop', new Dropout(runtime, { p: config.hiddenDropout, seed: seeds.hiddenDrop }));
+      this.lossFn = this.addModule('loss', new CrossEntropyLoss(runtime));
+    } catch (e) {
+      built.end(false);
+      throw e;
+    }
+    built.end(true);
     if (!initSkipped()) new Random(seeds.init).fillUniform(this.encoder.weight.value.data, -INIT_RANGE, INIT_RANGE);
     this.decoder.bias!.value.data.fill(0);
     this.direct?.weight.value.data.fill(0);

@@ -30,6 +30,7 @@ describe('mnemo train --model', () => {
       [['train', '--model', 'ngram', '--smoothing', 'good-turing'], /--smoothing must be mle, add, stupid, katz, kn, got "good-turing"/],
       [['train', '--model', 'ngram', '--order', '0'], /--order must be an integer ≥ 1, got "0"/],
       [['train', '--order', '3'], /--order, --smoothing and --delta are options of --model ngram/],
+      [['train', '--model', 'window', '--schedule', 'step'], /--schedule must be plateau or cosine, got "step"/],
     ] as const) {
       const r = run([...args]);
       expect(r.status, args.join(' ')).toBe(2);
@@ -71,6 +72,12 @@ describe('mnemo train --model', () => {
     const info = run(['info', model]);
     expect(info.status, info.stderr).toBe(0);
     expect(info.stdout).toMatch(/word-level window model \(4-gram: context 3, embedding 12, hidden 24, direct connections\), vocabulary \d+, [\d,]+ parameters/);
+
+    // --schedule cosine anneals the lr to 0 over --epochs.
+    const cosine = run([...common.filter((a) => a !== '--direct'), '--epochs', '2', '--schedule', 'cosine', '--out', join(dir, 'c.safetensors')]);
+    expect(cosine.status, cosine.stderr).toBe(0);
+    expect(cosine.stdout).toMatch(/epoch 1: .*, lr [1-9]\.\de-3\n/);
+    expect(cosine.stdout).toMatch(/epoch 2: .*, lr 0\.0e\+0\n/);
   });
 
   it('ngram: counts, saves, and eval, generate, predict and info use the model file', () => {

@@ -414,4 +414,13 @@ describe('WindowLanguageModel: errors', () => {
     expect(() => m.initState(0)).toThrow(/batch must be a positive integer/);
     m.dispose();
   });
+
+  it('a model too large for maxMemory throws OutOfMemoryError and frees what it had allocated', async () => {
+    const rt = await mnemo.init({ maxMemory: 64 * 2 ** 20 });
+    const before = rt.memoryStats().usedBytes;
+    // encoder.weight and its gradient take 4 MB; decoder.weight and its gradient would take 80 MB.
+    expect(() => new mnemo.WindowLanguageModel(rt, { vocabSize: 50_000, contextSize: 10, embeddingDim: 10, hiddenSize: 200,
+      directConnections: true })).toThrow(mnemo.OutOfMemoryError);
+    expect(rt.memoryStats().usedBytes).toBe(before);
+  });
 });
