@@ -50,6 +50,7 @@ train options:
                       perplexity (default), or cosine annealing to 0 over --epochs
   --min-count N       rarer words become <unk> (default 1)  --lowercase
   --seed N            seed of initialisation, dropout and data order (default 1)
+  --threads N         threads to train on (default: all cores; results are the same)
   --out FILE          model file (default mnemo-model.safetensors); a checkpoint goes
                       to FILE.ckpt after every epoch, on Ctrl-C and at --checkpoint-every
   --checkpoint-every N|Ns   also checkpoint every N windows, or every N seconds (default 60s)
@@ -239,6 +240,7 @@ async function train(args: string[]): Promise<void> {
       tie: { type: 'boolean' }, 'no-tie': { type: 'boolean' }, epochs: { type: 'string' }, minutes: { type: 'string' },
       lr: { type: 'string' }, optimizer: { type: 'string' }, batch: { type: 'string' }, bptt: { type: 'string' },
       clip: { type: 'string' }, 'min-count': { type: 'string' }, lowercase: { type: 'boolean' }, seed: { type: 'string' },
+      threads: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, quiet: { type: 'boolean' },
       'checkpoint-every': { type: 'string' }, 'on-nan': { type: 'string' }, schedule: { type: 'string' },
     },
@@ -250,7 +252,7 @@ async function train(args: string[]): Promise<void> {
   if (kind !== 'rnn' && kind !== 'window' && kind !== 'ngram') throw new UsageError(`--model must be rnn, window or ngram, got ${JSON.stringify(kind)}`);
   if (kind === 'ngram') {
     const neural = ['embedding', 'hidden', 'dropout', 'tie', 'no-tie', 'epochs', 'minutes', 'lr', 'optimizer', 'batch', 'bptt', 'clip',
-      'resume', 'checkpoint-every', 'on-nan', 'schedule'].filter((k) => values[k as keyof typeof values] !== undefined);
+      'resume', 'checkpoint-every', 'on-nan', 'schedule', 'threads'].filter((k) => values[k as keyof typeof values] !== undefined);
     if (neural.length > 0) throw new UsageError(`--${neural[0]} is an option of the neural models (--model rnn or window), not of --model ngram`);
   } else if (values.order !== undefined || values.smoothing !== undefined || values.delta !== undefined) {
     throw new UsageError('--order, --smoothing and --delta are options of --model ngram');
@@ -270,6 +272,7 @@ async function train(args: string[]): Promise<void> {
   const epochs = int(values.epochs, 'epochs', 20), minutes = num(values.minutes, 'minutes', 10, 0.01);
   const lr = num(values.lr, 'lr', 5e-3, 1e-9, 100), batch = int(values.batch, 'batch', 20), bptt = int(values.bptt, 'bptt', 35);
   const clip = num(values.clip, 'clip', 0.5), minCount = int(values['min-count'], 'min-count', 1), seed = int(values.seed, 'seed', 1, 0);
+  const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1, 1, 64);
   const optimizer = values.optimizer ?? 'adam';
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, adamw or sgd, got ${JSON.stringify(optimizer)}`);
   const out = resolve(values.out ?? 'mnemo-model.safetensors'), ckpt = `${out}.ckpt`;
@@ -310,7 +313,7 @@ async function train(args: string[]): Promise<void> {
   }
   if (trainIds.length < batch * bptt) throw new UsageError(`the training text has ${trainIds.length} tokens, fewer than --batch × --bptt = ${batch * bptt}`);
 
-  const rt = await init();
+  const rt = await init(threads === undefined ? {} : { numThreads: threads });
   const model: LanguageModel = kind === 'window'
     ? new WindowLanguageModel(rt, {
       vocabSize: tok.vocab.size, contextSize: context, embeddingDim: E, hiddenSize: H, directConnections: values.direct ?? false,

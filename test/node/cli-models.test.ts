@@ -4,7 +4,7 @@
 // the n-gram model (--order, --smoothing) is counted, saved and used the same
 // way; model options are checked with usage errors (exit 2).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,26 @@ describe('mnemo train --model', () => {
       const r = run([...args]);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('--threads: the same model file bytes on 1 and 2 threads; bad counts are usage errors', () => {
+    const corpus = join(dir, 'threads.txt');
+    writeFileSync(corpus, Array.from({ length: 200 }, (_, i) => LINES[i % LINES.length]).join('\n') + '\n');
+    const bytes: Buffer[] = [];
+    for (const threads of ['1', '2']) {
+      const out = join(dir, `t${threads}.safetensors`);
+      // Hidden 64 × batch 8: the recurrent and output products are big enough to be split over threads.
+      const r = run(['train', corpus, '--embedding', '64', '--hidden', '64', '--batch', '8', '--bptt', '12',
+        '--epochs', '2', '--threads', threads, '--out', out, '--quiet']);
+      expect(r.status, r.stderr).toBe(0);
+      bytes.push(readFileSync(out));
+    }
+    expect(bytes[0]!.equals(bytes[1]!)).toBe(true);
+    for (const bad of ['0', '65', '1.5']) {
+      const r = run(['train', corpus, '--threads', bad]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--threads must be an integer from 1 to 64/);
     }
   });
 
