@@ -323,8 +323,9 @@ export class Trainer {
         if (o.shouldStop?.()) { interrupted = true; break; }
       }
       if (interrupted) break;
-      const report = await this.endEpoch((now() - epochStart) / 1000);
+      // The epoch's last progress report, before endEpoch moves on to the next epoch.
       if (o.onProgress) o.onProgress(this.progress(tokens, (now() - started) / 1000, steps));
+      const report = await this.endEpoch((now() - epochStart) / 1000);
       await o.onEpoch?.(report);
     }
     return {

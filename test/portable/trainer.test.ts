@@ -24,8 +24,17 @@ describe('Trainer', () => {
   it('learns: training loss and validation perplexity fall; the best epoch is kept', async () => {
     const rt = await mnemo.init();
     const { model, data, tok } = setup(rt);
-    const result = await new mnemo.Trainer(model, data, { ...OPTIONS, epochs: 8, lr: 3e-2 }).train();
+    const reports: mnemo.TrainProgress[] = [];
+    const result = await new mnemo.Trainer(model, data, { ...OPTIONS, epochs: 8, lr: 3e-2, onProgress: (p) => reports.push(p) }).train();
     expect(result.epochs).toHaveLength(8);
+    // Progress reports: one at least at each epoch's end, never past the last epoch, always a finite loss.
+    expect(reports.length).toBeGreaterThanOrEqual(8);
+    for (const r of reports) {
+      expect(r.epoch).toBeGreaterThanOrEqual(1);
+      expect(r.epoch).toBeLessThanOrEqual(8);
+      expect(Number.isFinite(r.loss)).toBe(true);
+    }
+    expect(reports.at(-1)!.epoch).toBe(8);
     const first = result.epochs[0]!, last = result.epochs[7]!;
     expect(last.trainLoss).toBeLessThan(0.6 * first.trainLoss);
     expect(last.validPpl!).toBeLessThan(0.5 * first.validPpl!);
