@@ -183,20 +183,7 @@ export class Predictor {
    * Afterwards the predictor's context is the prompt plus the generated tokens.
    */
   generate(prompt: string, options: GenerateOptions = {}): string {
-    const maxTokens = options.maxTokens ?? 50;
-    const temperature = options.temperature ?? 1;
-    const topP = options.topP ?? 1;
-    const seed = options.seed ?? 0;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new MnemoError(`generate: maxTokens must be an integer ≥ 0, got ${maxTokens}`);
-    if (typeof temperature !== 'number' || !(temperature > 0) || temperature === Infinity) {
-      throw new MnemoError(`generate: temperature must be a finite number > 0, got ${temperature}`);
-    }
-    const topK = options.topK === undefined ? undefined : checkTopK(options.topK, 'generate');
-    if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw new MnemoError(`generate: topP must be in (0, 1], got ${topP}`);
-    if (!Number.isInteger(seed)) throw new MnemoError(`generate: seed must be an integer, got ${seed}`);
-    if (options.stopAtEos !== undefined && typeof options.stopAtEos !== 'boolean') {
-      throw new MnemoError(`generate: stopAtEos must be a boolean, got ${typeof options.stopAtEos}`);
-    }
+    const { maxTokens, temperature, topK, topP, seed } = generateOptions(options);
     this.syncTo(this.encodeContext(prompt, false).ids);
     const rng = new Random(seed);
     const out: number[] = [];
@@ -435,4 +422,23 @@ export function sample(logp: Float32Array, temperature: number, topK: number | u
     if (w[j]! > 0) { last = j; r -= w[j]!; if (r < 0) return cand[j]!; }
   }
   return cand[last < 0 ? 0 : last]!;
+}
+
+/** generate()'s options with their defaults, checked (shared by Predictor and NgramLM). */
+export function generateOptions(options: GenerateOptions): { maxTokens: number; temperature: number; topK: number | undefined; topP: number; seed: number } {
+  const maxTokens = options.maxTokens ?? 50;
+  const temperature = options.temperature ?? 1;
+  const topP = options.topP ?? 1;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new MnemoError(`generate: maxTokens must be an integer ≥ 0, got ${maxTokens}`);
+  if (typeof temperature !== 'number' || !(temperature > 0) || temperature === Infinity) {
+    throw new MnemoError(`generate: temperature must be a finite number > 0, got ${temperature}`);
+  }
+  const topK = options.topK === undefined ? undefined : checkTopK(options.topK, 'generate');
+  if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw new MnemoError(`generate: topP must be in (0, 1], got ${topP}`);
+  if (!Number.isInteger(seed)) throw new MnemoError(`generate: seed must be an integer, got ${seed}`);
+  if (options.stopAtEos !== undefined && typeof options.stopAtEos !== 'boolean') {
+    throw new MnemoError(`generate: stopAtEos must be a boolean, got ${typeof options.stopAtEos}`);
+  }
+  return { maxTokens, temperature, topK, topP, seed };
 }

@@ -15,7 +15,7 @@
 // stupid backoff they sum to 1 over the vocabulary in every context.
 
 import { FileFormatError, MnemoError, NotADistributionError, ShapeError, ZeroProbabilityError } from '../errors.js';
-import { sample, topIds, type GenerateOptions, type Prediction, type PredictTextOptions } from '../lm/predictor.js';
+import { generateOptions, sample, topIds, type GenerateOptions, type Prediction, type PredictTextOptions } from '../lm/predictor.js';
 import { WordTokenizer, type Tokenizer, type Vocabulary } from '../lm/tokenizer.js';
 import { Random } from '../random.js';
 import { readARPA, writeARPA } from './arpa.js';
@@ -292,20 +292,7 @@ export class NgramLM {
    * After an end-of-line token the context restarts from `<s>`.
    */
   generate(prompt: NgramContext, options: GenerateOptions = {}): string {
-    const maxTokens = options.maxTokens ?? 50;
-    const temperature = options.temperature ?? 1;
-    const topP = options.topP ?? 1;
-    const seed = options.seed ?? 0;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new MnemoError(`generate: maxTokens must be an integer ≥ 0, got ${maxTokens}`);
-    if (typeof temperature !== 'number' || !(temperature > 0) || temperature === Infinity) {
-      throw new MnemoError(`generate: temperature must be a finite number > 0, got ${temperature}`);
-    }
-    const topK = options.topK === undefined ? undefined : checkTopK(options.topK, 'generate');
-    if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw new MnemoError(`generate: topP must be in (0, 1], got ${topP}`);
-    if (!Number.isInteger(seed)) throw new MnemoError(`generate: seed must be an integer, got ${seed}`);
-    if (options.stopAtEos !== undefined && typeof options.stopAtEos !== 'boolean') {
-      throw new MnemoError(`generate: stopAtEos must be a boolean, got ${typeof options.stopAtEos}`);
-    }
+    const { maxTokens, temperature, topK, topP, seed } = generateOptions(options);
     const state = this.stateOf(this.contextIds(prompt, false, 'generate').ids);
     const rng = new Random(seed);
     const eos = this.tokenizer.eos;
