@@ -33,7 +33,10 @@ import {
 } from '../lm/window-model.js';
 import { tokenizerFromJSON, type Tokenizer } from '../lm/tokenizer.js';
 import type { Runtime } from '../runtime.js';
-import { readSafetensors, scanJson, writeSafetensors, type SafetensorsTensor, type SafetensorsTensorInput } from './safetensors.js';
+import {
+  copyTensor, readSafetensorsLayout, scanJson, writeSafetensors, type SafetensorsTensor, type SafetensorsTensorInput,
+  type SafetensorsTensorLayout,
+} from './safetensors.js';
 import { withoutInit } from '../nn/init.js';
 
 /** The value of `__metadata__.format` this version writes and reads. */
@@ -94,13 +97,15 @@ export function saveModel(model: LanguageModel, tokenizer: Tokenizer, extra: Rec
  * from readSafetensors); the format, a config field or the tokenizer
  * (MetadataError); a missing, unexpected or mis-shaped tensor, a dtype, or a
  * vocabulary size that differs from the embedding's rows (TensorMismatchError);
- * a non-finite weight (WeightValueError). Everything is checked against the
- * file before the model is allocated, so a lying config cannot make a large
- * allocation: the model's size is that of tensors the file really holds.
+ * a non-finite weight (WeightValueError). Names, shapes and sizes are checked
+ * against the file before the model is allocated, so a lying config cannot make
+ * a large allocation: the model's size is that of tensors the file really holds.
+ * The weights are copied once, from the file straight into wasm memory, and
+ * checked there for NaN and infinities (the model is freed if one is found).
  * `bytes` may be any Uint8Array (a Node Buffer too); it is copied, never kept.
  */
 export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
-  const file = readSafetensors(bytes);
+  const file = readSafetensorsLayout(bytes);
   const { metadata } = file;
   const where = 'model file';
   if (metadata.format !== MODEL_FORMAT) {
@@ -121,9 +126,9 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
   const expected = isWindowConfig(config) ? windowParameterShapes(config) : parameterShapes(config);
   const expectedNames = new Set(expected.map(([n]) => n));
   const extraTensors = new Map<string, SafetensorsTensor>();
-  let tiedCopy: SafetensorsTensor | undefined;
+  let tiedCopy: SafetensorsTensorLayout | undefined;
   for (const [name, t] of file.tensors) {
-    if (name.startsWith(EXTRA_TENSOR_PREFIX)) { extraTensors.set(name, t); continue; }
+    if (name.startsWith(EXTRA_TENSOR_PREFIX)) { extraTensors.set(name, copyTensor(t)); continue; }
     if (config.tieWeights && name === 'decoder.weight') { tiedCopy = t; continue; }
     if (!expectedNames.has(name)) {
       throw new TensorMismatchError(`${where}: unexpected tensor ${quote(name)} for a ${isWindowConfig(config)
@@ -145,8 +150,8 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
   }
   if (tiedCopy) {
     checkTensor('decoder.weight', tiedCopy, encoderShape, config);
-    const enc = file.tensors.get('encoder.weight')!.data;
-    if (!tiedCopy.data.every((v, i) => Object.is(v, enc[i]))) {
+    // Bit for bit (the encoder's values are checked for NaN and infinities below).
+    if (!sameBytes(tiedCopy.bytes, file.tensors.get('encoder.weight')!.bytes)) {
       throw new WeightValueError(`${where}: config.tieWeights is true but tensor 'decoder.weight' differs from 'encoder.weight'`);
     }
   }
@@ -154,13 +159,20 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
   // Every weight is overwritten below: skip drawing the initial ones.
   const model = withoutInit(() => isWindowConfig(config) ? new WindowLanguageModel(rt, config) : new RNNLanguageModel(rt, config));
   try {
+    const memory = new Uint8Array(rt.memory.buffer); // no allocation from here on: the view stays valid
     for (const [name, p] of model.namedParameters()) {
       const t = file.tensors.get(name);
       if (!t) throw new TensorMismatchError(`${where}: tensor '${name}' is missing`); // parameterShapes and the model disagree: a bug
       if (t.shape.join() !== p.value.shape.join()) {
         throw new TensorMismatchError(`${where}: tensor '${name}' has shape [${t.shape.join(', ')}], the model's is [${p.value.shape.join(', ')}]`);
       }
-      p.value.data.set(t.data);
+      memory.set(t.bytes, p.value.offset); // wasm memory is little-endian, as the file is, on any host
+      // One SIMD pass (Σx² in f64 is NaN or ∞ only for a non-finite element); the element is looked for only then.
+      if (!Number.isFinite(rt.kernels.sum_squares(p.value.offset, p.value.size))) {
+        const data = p.value.data;
+        const i = data.findIndex((v) => !Number.isFinite(v));
+        throw new WeightValueError(`${where}: tensor '${name}' holds a non-finite value (${data[i]}) at element ${i}`);
+      }
     }
   } catch (e) {
     model.dispose();
@@ -169,7 +181,8 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
   return { model, tokenizer, config, metadata, extraTensors };
 }
 
-function checkTensor(name: string, t: SafetensorsTensor, shape: number[], config: LMConfig | WindowLMConfig): void {
+/** Checks a tensor's dtype and shape against the config (its values are checked once copied). */
+function checkTensor(name: string, t: SafetensorsTensorLayout, shape: number[], config: LMConfig | WindowLMConfig): void {
   const where = `model file: tensor '${name}'`;
   if (t.dtype !== 'F32') throw new TensorMismatchError(`${where} has dtype ${t.dtype}, expected F32`);
   if (t.shape.join() !== shape.join()) {
@@ -177,10 +190,12 @@ function checkTensor(name: string, t: SafetensorsTensor, shape: number[], config
       + `embeddingDim ${config.embeddingDim}, hiddenSize ${config.hiddenSize}, `
       + `${isWindowConfig(config) ? `contextSize ${config.contextSize}` : `cell ${config.cell}`}) needs [${shape.join(', ')}]`);
   }
-  const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw new WeightValueError(`${where} holds a non-finite value (${data[i]}) at element ${i}`);
-  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

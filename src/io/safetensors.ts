@@ -65,6 +65,25 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * TensorLayoutError (a tensor's dtype, shape or data_offsets, overlaps, holes).
  */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const layout = readSafetensorsLayout(bytes);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, t] of layout.tensors) tensors.set(name, copyTensor(t));
+  return { tensors, metadata: layout.metadata };
+}
+
+/** A tensor of a checked file, not yet copied: `bytes` is a view of the file's little-endian data. */
+export interface SafetensorsTensorLayout {
+  dtype: SafetensorsDType;
+  shape: number[];
+  bytes: Uint8Array;
+}
+
+/**
+ * The checks of readSafetensors without the copies: each tensor's bytes stay a
+ * view into `bytes`. For a reader that copies them once, straight to their place
+ * (loadModel copies them into wasm memory, which is little-endian on every host).
+ */
+export function readSafetensorsLayout(bytes: Uint8Array): { tensors: Map<string, SafetensorsTensorLayout>; metadata: Record<string, string> } {
   if (!(bytes instanceof Uint8Array)) {
     throw new FileFormatError(`safetensors: expected the file's bytes as a Uint8Array, got ${describe(bytes)}`);
   }
@@ -135,18 +154,22 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
       + `after the header: ${dataLength - covered} trailing bytes belong to no tensor`);
   }
 
-  const tensors = new Map<string, SafetensorsTensor>();
+  const tensors = new Map<string, SafetensorsTensorLayout>();
   for (const { name, dtype, shape, begin, end } of entries) {
-    // A copy into a fresh, 4-byte-aligned buffer whatever the source alignment. (Not
-    // bytes.slice(): on a Node Buffer, slice() is a view that shares the file's memory.)
-    const raw = new Uint8Array(end - begin);
-    raw.set(bytes.subarray(dataStart + begin, dataStart + end));
-    if (!LITTLE_ENDIAN) swapBytes4(raw);
-    const count = (end - begin) / BYTES_PER_ELEMENT;
-    const data = dtype === 'F32' ? new Float32Array(raw.buffer, 0, count) : new Int32Array(raw.buffer, 0, count);
-    tensors.set(name, { dtype, shape, data });
+    tensors.set(name, { dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) });
   }
   return { tensors, metadata };
+}
+
+/** A tensor's data copied out of the file, into a fresh, 4-byte-aligned array in the host's byte order. */
+export function copyTensor({ dtype, shape, bytes }: SafetensorsTensorLayout): SafetensorsTensor {
+  // Not bytes.slice(): on a Node Buffer, slice() is a view that shares the file's memory.
+  const raw = new Uint8Array(bytes.length);
+  raw.set(bytes);
+  if (!LITTLE_ENDIAN) swapBytes4(raw);
+  const count = bytes.length / BYTES_PER_ELEMENT;
+  const data = dtype === 'F32' ? new Float32Array(raw.buffer, 0, count) : new Int32Array(raw.buffer, 0, count);
+  return { dtype, shape, data };
 }
 
 /**
@@ -279,16 +302,23 @@ export function scanJson(text: string, limits: JsonLimits,
   let top = ''; // the current top-level key: where a message says the problem is
   const where = () => (stack.length <= 1 ? ` ${words.outside}` : ` ${words.inside} ${quote(top)}`);
   const n = text.length;
+  let backslash = text.indexOf('\\'); // the next backslash at or after i (n if none): strings without one end at the next quote
+  if (backslash < 0) backslash = n;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
+      // The string's end, found with indexOf (native speed: this runs on every cold start, over
+      // a header whose metadata holds the tokenizer's JSON, quotes escaped): the next quote
+      // that no backslash escapes.
       let j = i + 1, escaped = false;
-      while (j < n) {
-        const d = text.charCodeAt(j);
-        if (d === 0x22) break;
-        if (d === 0x5c /* \ */) { escaped = true; j += 2; } else j++;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) return undefined; // unterminated string: JSON.parse says so
+        if (backslash < j) { backslash = text.indexOf('\\', j); if (backslash < 0) backslash = n; }
+        if (backslash > q) { j = q; break; }
+        escaped = true;
+        j = backslash + 2; // past the backslash and the character it escapes
       }
-      if (j >= n) return undefined; // unterminated string: JSON.parse says so
       let k = j + 1;
       while (k < n && isJsonSpace(text.charCodeAt(k))) k++;
       const level = stack[stack.length - 1];

@@ -122,6 +122,21 @@ describe('model files: save → load', () => {
   });
 });
 
+describe('model files: the bytes given', () => {
+  it('load from a view at an odd byte offset (the weights are copied straight into wasm memory): the same weights', async () => {
+    const { rt, tok, model } = await build(cases[0]!);
+    const bytes = mnemo.saveModel(model, tok);
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 1);
+    const loaded = mnemo.loadModel(rt, shifted.subarray(1, 1 + bytes.length));
+    shifted.fill(0); // the file's bytes are not kept
+    for (const [[name, p], [, q]] of model.namedParameters().map((e, i) => [e, loaded.model.namedParameters()[i]!] as const)) {
+      expect(q.value.toArray(), name).toEqual(p.value.toArray());
+    }
+    model.dispose(); loaded.model.dispose();
+  });
+});
+
 describe('model files: corrupted or mismatched files name the problem', () => {
   const bad: [string, (t: Map<string, mnemo.SafetensorsTensorInput>, m: Record<string, string>) => void, RegExp][] = [
     ['format missing', (_, m) => { delete m.format; }, /__metadata__.format is missing/],
@@ -142,6 +157,8 @@ describe('model files: corrupted or mismatched files name the problem', () => {
     ['wrong dtype', (t) => { t.set('decoder.bias', { dtype: 'I32', shape: [9], data: new Int32Array(9) }); }, /tensor 'decoder.bias' has dtype I32, expected F32/],
     ['NaN weight', (t) => { const w = t.get('rnn.weight_hh_l1')!; const d = Float32Array.from(w.data); d[3] = NaN; t.set('rnn.weight_hh_l1', { ...w, data: d }); },
       /tensor 'rnn.weight_hh_l1' holds a non-finite value \(NaN\) at element 3/],
+    ['infinite embedding', (t) => { const w = t.get('encoder.weight')!; const d = Float32Array.from(w.data); d[d.length - 1] = -Infinity; t.set('encoder.weight', { ...w, data: d }); },
+      /tensor 'encoder.weight' holds a non-finite value \(-Infinity\) at element 44/],
     ['vocabulary smaller than the embedding', (_, m) => { const k = JSON.parse(m.tokenizer!); k.vocab.tokens = k.vocab.tokens.filter((w: string) => w !== 'mat'); m.tokenizer = JSON.stringify(k); },
       /the tokenizer's vocabulary has 8 tokens but encoder.weight has 9 rows \(config.vocabSize = 9\)/],
     ['tokenizer invalid', (_, m) => { m.tokenizer = JSON.stringify({ ...JSON.parse(m.tokenizer!), level: 'byte' }); },

@@ -220,6 +220,12 @@ describe('safetensors validation', () => {
     expectFormatError(craft(`{"w": ${entry}, "\\u0077": ${entry}}`, new Uint8Array(4)), /duplicate tensor name 'w'/);
     expectFormatError(craft(`{"w": {"dtype": "F32", "dtype": "I32", "shape": [1], "data_offsets": [0, 4]}}`,
       new Uint8Array(4)), /duplicate key 'dtype' in the header entry of 'w'/);
+    // Strings are skipped escape by escape: one ending in an escaped backslash ends at the next
+    // quote, an escaped quote does not end one, so the keys after them are still compared.
+    expectFormatError(craft(`{"__metadata__": {"k": "a\\\\", "k": "b"}, "w": ${entry}}`, new Uint8Array(4)),
+      /duplicate key 'k' in the header entry of '__metadata__'/);
+    expectFormatError(craft(`{"__metadata__": {"k\\"": "\\"k\\": \\\\", "k\\"": "b"}, "w": ${entry}}`, new Uint8Array(4)),
+      /duplicate key 'k"' in the header entry of '__metadata__'/);
     // Same key in different objects, or a key-like string as a value, is no duplicate.
     const fine = `{"__metadata__": {"a": "w", "w": "\\"w\\": [x]"}, "w": ${entry}, "a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}}`;
     expect([...readSafetensors(craft(fine, new Uint8Array(4))).tensors.keys()]).toEqual(['w', 'a']);
