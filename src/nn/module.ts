@@ -5,23 +5,40 @@
 // loop allocates nothing after its first step.
 
 import { initSkipped } from './init.js';
-import { ShapeError } from '../errors.js';
+import { DisposedError, ShapeError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { DType, Shape, Tensor } from '../tensor.js';
 
-/** A trainable tensor and its gradient (same shape, accumulated by backward). */
+/**
+ * A trainable tensor and its gradient (same shape, accumulated by backward).
+ * The gradient is allocated on first use (a backward pass, or an optimizer
+ * built over the parameter), so a model that only predicts holds its weights
+ * once, not twice.
+ */
 export class Parameter {
-  /** Gradient, zeroed by zeroGrad(), accumulated by backward(). */
-  readonly grad: Tensor;
+  private g: Tensor | undefined;
 
-  constructor(readonly value: Tensor) {
-    this.grad = value.runtime.zeros(value.shape);
+  constructor(readonly value: Tensor) {}
+
+  /** Gradient, zeroed by zeroGrad(), accumulated by backward(); zeros when first read. */
+  get grad(): Tensor {
+    if (this.g === undefined) {
+      if (!this.value.isLive) throw new DisposedError(`the gradient of a disposed parameter [${this.value.shape.join(', ')}] was used`);
+      this.g = this.value.runtime.zeros(this.value.shape);
+    }
+    return this.g;
+  }
+
+  /** True once the gradient has been allocated (see grad). */
+  get hasGrad(): boolean {
+    return this.g !== undefined;
   }
 
   /** Frees the value and the gradient. */
   dispose(): void {
     this.value.dispose();
-    this.grad.dispose();
+    this.g?.dispose();
+    this.g = undefined;
   }
 }
 

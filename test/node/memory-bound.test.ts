@@ -170,7 +170,7 @@ describe('bounded memory', () => {
     const before = pred.predictNextText('w1 w2 w3', { topK: 5 });
     const stats = rt.memoryStats();
 
-    // 200,000 × 32 floats of embedding (25.6 MB) fit; its gradient does not.
+    // 200,000 × 32 floats of embedding (25.6 MB) fit; the untied output layer's as many do not.
     let caught: unknown;
     try {
       new mnemo.RNNLanguageModel(rt, { vocabSize: 200_000, embeddingDim: 32, hiddenSize: 32, seed: 2 });
@@ -183,6 +183,20 @@ describe('bounded memory', () => {
     const after = rt.memoryStats();
     expect([after.usedBytes, after.liveBlocks]).toEqual([stats.usedBytes, stats.liveBlocks]);
     expect(after.memoryBytes).toBeLessThanOrEqual(32 * MiB);
+
+    // Tied, it fits and predicts: gradients are allocated only for training. Training it needs
+    // the gradients too, and the optimizer asks for them up front: an OutOfMemoryError before any step.
+    const big = new mnemo.RNNLanguageModel(rt, { vocabSize: 200_000, embeddingDim: 32, hiddenSize: 32, tieWeights: true, seed: 2 });
+    expect(big.parameters().some((p) => p.hasGrad)).toBe(false);
+    const bigTok = mnemo.WordTokenizer.fromVocabulary(['</s>', '<unk>', ...Array.from({ length: 199_998 }, (_, i) => `w${i}`)]);
+    const bigPred = new mnemo.Predictor(big, bigTok);
+    expect(bigPred.predictNextText('w1 w2', { topK: 3 })).toHaveLength(3);
+    bigPred.dispose();
+    const bigIds = bigTok.encode('w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12');
+    expect(() => new mnemo.Trainer(big, { train: bigIds, startToken: bigTok.eos }, { epochs: 1, batchSize: 2, seqLen: 3, lr: 1e-3 }))
+      .toThrow(mnemo.OutOfMemoryError);
+    big.dispose();
+    expect([rt.memoryStats().usedBytes, rt.memoryStats().liveBlocks]).toEqual([stats.usedBytes, stats.liveBlocks]);
 
     // One tensor past the maximum: the same.
     expect(() => rt.tensor([40 * MiB / 4])).toThrow(mnemo.OutOfMemoryError);

@@ -100,6 +100,26 @@ describe('tensors and the arena', () => {
     await expect(mnemo.init({ maxMemory: 2 ** 40 })).rejects.toThrow(/between 64 KiB and 4 GiB/);
   });
 
+  it('a gradient exists only once used: a model that only predicts holds its weights once', async () => {
+    const rt = await mnemo.init();
+    const base = rt.memoryStats().usedBytes;
+    const model = new mnemo.RNNLanguageModel(rt, { vocabSize: 50, embeddingDim: 8, hiddenSize: 8, seed: 1 });
+    const weights = model.parameters().reduce((n, p) => n + p.value.size, 0);
+    const afterBuild = rt.memoryStats().usedBytes - base;
+    expect(model.parameters().some((p) => p.hasGrad)).toBe(false);
+    model.eval();
+    model.forward(rt.intTensor([3, 2], [1, 2, 3, 4, 5, 6]));
+    expect(model.parameters().some((p) => p.hasGrad)).toBe(false);
+    const opt = new mnemo.Adam(model.parameters(), { lr: 1e-3 }); // an optimizer asks for every gradient up front
+    expect(model.parameters().every((p) => p.hasGrad)).toBe(true);
+    expect(model.parameters().every((p) => p.grad.toArray().every((g) => g === 0))).toBe(true);
+    expect(afterBuild).toBeLessThan(weights * 4 * 1.5); // the weights (and alignment), not twice them
+    opt.dispose();
+    const [, p0] = model.namedParameters()[0]!;
+    model.dispose();
+    expect(() => p0.grad).toThrow(mnemo.DisposedError);
+  });
+
   it('view() shares memory with another shape and dies with its base', async () => {
     const rt = await mnemo.init();
     const used = rt.memoryStats().usedBytes;

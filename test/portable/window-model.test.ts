@@ -418,8 +418,8 @@ describe('WindowLanguageModel: errors', () => {
   it('a model too large for maxMemory throws OutOfMemoryError and frees what it had allocated', async () => {
     const rt = await mnemo.init({ maxMemory: 64 * 2 ** 20 });
     const before = rt.memoryStats().usedBytes;
-    // encoder.weight and its gradient take 4 MB; decoder.weight and its gradient would take 80 MB.
-    expect(() => new mnemo.WindowLanguageModel(rt, { vocabSize: 50_000, contextSize: 10, embeddingDim: 10, hiddenSize: 200,
+    // encoder.weight takes 2 MB and direct.weight 20 MB; decoder.weight would take 60 MB more.
+    expect(() => new mnemo.WindowLanguageModel(rt, { vocabSize: 50_000, contextSize: 10, embeddingDim: 10, hiddenSize: 300,
       directConnections: true })).toThrow(mnemo.OutOfMemoryError);
     expect(rt.memoryStats().usedBytes).toBe(before);
   });
