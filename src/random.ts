@@ -6,8 +6,9 @@
 export class Random {
   /**
    * s0..s3. In a typed array, not in fields: a field holding a uint32 above 2^30
-   * is a heap number, and each step allocated four (a 5 M-weight model's
-   * initialisation made 100 MB of garbage and took 200 ms; now 10 ms).
+   * is a heap number, and each step allocated four (filling 1.2 M weights made
+   * 64 scavenges and took 207 ms; in the typed array, 4 scavenges and 85 ms, on
+   * the same loaded machine).
    */
   private readonly s = new Uint32Array(4);
 
