@@ -60,6 +60,10 @@ train options:
                       the tensor (default), or skip the step and halve the learning rate
   --quiet             no progress bar
 
+eval options:     --batch N (parts scored side by side, default 10; 1 = the exact definition)
+                  --adapt LR  dynamic evaluation: the model keeps learning from the text
+                  it scores, one step of rate LR after each window (2e-4 suits char
+                  models); batch 1; slower; reported apart from the static score
 generate options: --prompt TEXT --tokens N (at most 1000000) --temperature T --top-k K --top-p P --seed S
 predict options:  --top-k K  --max-bytes N (longest input line, default 16384; longer
                   lines, invalid UTF-8 and control characters are refused, and predict
@@ -441,20 +445,38 @@ async function openModel(path: string | undefined): Promise<{ rt: Runtime; model
 }
 
 async function evaluate(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' } } });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' }, adapt: { type: 'string' } } });
   const { model, tok } = await openModel(positionals[0]);
   const text = positionals[1] ? readText(positionals[1]) : (await loadBrown()).valid;
   const ids = tok.encode(text);
   if (model instanceof NgramLM) {
+    if (values.adapt !== undefined) throw new UsageError('--adapt (dynamic evaluation) is for neural models, not n-gram models');
     const r = model.perplexity(ids, { allowUnnormalized: true });
     console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
       `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; each of ${r.lines.toLocaleString('en-US')} lines ` +
       `restarted from <s>${r.normalized ? '' : ` (${model.smoothing}: scores, not probabilities)`}`);
     return;
   }
-  const r = perplexity(model, ids, { startToken: tok.eos, batchSize: int(values.batch, 'batch', 10) });
+  const adaptLr = values.adapt === undefined ? undefined : num(values.adapt, 'adapt', 0, 1e-12, 1);
+  if (adaptLr !== undefined && values.batch !== undefined && values.batch !== '1') throw new UsageError('--adapt scores with --batch 1');
+  const tty = process.stderr.isTTY, started = Date.now();
+  let lastShown = 0;
+  const r = perplexity(model, ids, {
+    startToken: tok.eos, batchSize: int(values.batch, 'batch', adaptLr === undefined ? 10 : 1),
+    ...(adaptLr === undefined ? {} : { adapt: { lr: adaptLr } }),
+    onProgress: (done, total) => { // only a slow evaluation (dynamic, or a big model) shows progress
+      const now = Date.now();
+      if (now - lastShown < (tty ? 500 : 30_000) || now - started < 2000) return;
+      lastShown = now;
+      const rate = done / ((now - started) / 1000);
+      const line = `evaluating ${String(Math.round((100 * done) / total)).padStart(3)}%  ${Math.round(rate).toLocaleString('en-US')} tok/s  ETA ${duration((total - done) / rate)}`;
+      process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    },
+  });
+  if (tty && lastShown > 0) process.stderr.write('\r\x1b[2K');
   console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
-    `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; ${r.batchSize} parallel parts`);
+    `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; ` +
+    (r.adapted ? `dynamic evaluation (--adapt ${adaptLr}: the model learnt from the text as it scored it; not a static score)` : `${r.batchSize} parallel parts`));
 }
 
 async function generate(args: string[]): Promise<void> {

@@ -18,11 +18,24 @@
 // (`cutsInsideLines`; 0 on text with line ends). For Brown's valid set
 // (200,000 tokens, 10,052 lines) the default B = 10 resets the context at 9
 // line breaks out of 10,052; use batchSize: 1 for the exact number.
+//
+// Dynamic evaluation (`adapt`, Krause et al. 2018). The model keeps learning
+// from the text it is scoring: each window of `seqLen` tokens is scored first,
+// then its loss's gradient moves the weights one RMS-normalized step (Adam
+// with beta1 = 0, beta2 = 0.999: RMSprop with bias correction) before the next
+// window is scored. Every token is still predicted from the tokens before it
+// only, so the result is a proper sequential probability of the stream, like
+// an adaptive compressor's; it is not comparable with a static score and is
+// reported apart (PerplexityResult.adapted). It needs batchSize 1 (parts side
+// by side would learn from each other's later text). The model's weights are
+// restored afterwards: evaluation never changes the model.
 
 import { MnemoError, NonFiniteOutputError, ShapeError } from '../errors.js';
 import { CrossEntropyLoss } from '../nn/loss.js';
+import { Adam } from '../optim/adam.js';
 import type { Tensor } from '../tensor.js';
 import type { LanguageModel } from './language-model.js';
+import type { LMState } from './model.js';
 
 /** Options of perplexity(). */
 export interface PerplexityOptions {
@@ -34,6 +47,13 @@ export interface PerplexityOptions {
   seqLen?: number;
   /** Called after each window with the number of tokens scored so far and the total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Dynamic evaluation (see the file comment): the learning rate of the
+   * RMS-normalized step taken after each window (2e-4 suits character
+   * models). With it, batchSize must be 1 (its default then) and seqLen
+   * (default 20 then) is the adaptation window, so it changes the result.
+   */
+  adapt?: { lr: number };
 }
 
 /** What perplexity() returns. */
@@ -52,6 +72,8 @@ export interface PerplexityResult {
   partStarts: number[];
   /** Cuts (part starts after the first) that do not follow a startToken in the stream. */
   cutsInsideLines: number;
+  /** True when scored with dynamic evaluation (options.adapt). */
+  adapted: boolean;
 }
 
 const IGNORE = -100;
@@ -64,7 +86,8 @@ const IGNORE = -100;
 export function perplexity(model: LanguageModel, stream: Int32Array, options: PerplexityOptions): PerplexityResult {
   const V = model.config.vocabSize;
   const { startToken } = options;
-  const batchSize = options.batchSize ?? 10, seqLen = options.seqLen ?? 35;
+  const { adapt } = options;
+  const batchSize = options.batchSize ?? (adapt ? 1 : 10), seqLen = options.seqLen ?? (adapt ? 20 : 35);
   if (!(stream instanceof Int32Array)) throw new ShapeError('perplexity: stream must be an Int32Array of token ids');
   if (stream.length === 0) throw new ShapeError('perplexity: the stream is empty');
   if (!Number.isInteger(startToken) || startToken < 0 || startToken >= V) {
@@ -72,6 +95,12 @@ export function perplexity(model: LanguageModel, stream: Int32Array, options: Pe
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MnemoError(`perplexity: batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new MnemoError(`perplexity: seqLen must be a positive integer, got ${seqLen}`);
+  if (adapt !== undefined) {
+    if (typeof adapt !== 'object' || adapt === null || typeof adapt.lr !== 'number' || !(adapt.lr > 0) || !Number.isFinite(adapt.lr)) {
+      throw new MnemoError(`perplexity: adapt.lr must be a finite number > 0, got ${String((adapt as { lr?: unknown } | null)?.lr)}`);
+    }
+    if (batchSize !== 1) throw new MnemoError(`perplexity: adapt (dynamic evaluation) needs batchSize 1, got ${batchSize}: parts side by side would learn from each other's later text`);
+  }
   for (let i = 0; i < stream.length; i++) {
     const id = stream[i]!;
     if (id < 0 || id >= V) throw new ShapeError(`perplexity: token id ${id} at position ${i} is out of range [0, ${V})`);
@@ -91,8 +120,13 @@ export function perplexity(model: LanguageModel, stream: Int32Array, options: Pe
   const window: { ids?: Tensor<'int32'>; targets?: Tensor<'int32'> } = {}; // reused while T is the same
   let total = 0; // Σ −ln p, f64
   let done = 0;
+  // Dynamic evaluation: the weights as they were (restored in `finally`) and the optimizer.
+  const params = adapt ? model.parameters() : [];
+  const saved = params.map((p) => p.value.data.slice());
+  let opt: Adam | undefined;
   try {
     model.eval();
+    if (adapt) opt = new Adam(params, { lr: adapt.lr, betas: [0, 0.999] });
     for (let w = 0; w < longest; w += seqLen) {
       const T = Math.min(seqLen, longest - w);
       if (window.ids?.shape[0] !== T) {
@@ -115,23 +149,35 @@ export function perplexity(model: LanguageModel, stream: Int32Array, options: Pe
           }
         }
       }
-      const { logits, state: next } = model.forward(ids, state);
-      total += lossFn.forward(logits, targets);
+      let next: LMState;
+      if (opt) {
+        opt.zeroGrad();
+        const r = model.lossAndBackward(ids, targets, state);
+        total += r.loss * T; // B = 1: T targets, none ignored
+        next = r.state;
+      } else {
+        const r = model.forward(ids, state);
+        total += lossFn.forward(r.logits, targets);
+        next = r.state;
+      }
       if (Number.isNaN(total) || total === Infinity) {
         throw new NonFiniteOutputError(`perplexity: the loss of the window at position ${w} is ${total}: `
-          + 'the model\'s weights overflow float32 on this text');
+          + (opt ? `the adapted weights diverged: use a smaller adapt.lr than ${adapt!.lr}` : 'the model\'s weights overflow float32 on this text'));
       }
       model.detachState(next, state);
+      opt?.step();
       options.onProgress?.(done, N);
     }
   } finally {
+    opt?.dispose();
+    params.forEach((p, i) => p.value.data.set(saved[i]!));
     window.ids?.dispose(); window.targets?.dispose();
     state.h.dispose(); state.c?.dispose();
     lossFn.dispose();
     model.train(wasTraining);
   }
   const nll = total / N;
-  return { ppl: Math.exp(nll), nll, tokens: N, bitsPerToken: nll / Math.LN2, batchSize: B, partStarts, cutsInsideLines };
+  return { ppl: Math.exp(nll), nll, tokens: N, bitsPerToken: nll / Math.LN2, batchSize: B, partStarts, cutsInsideLines, adapted: opt !== undefined };
 }
 
 /**

@@ -59,6 +59,13 @@ describe('mnemo CLI', () => {
     const e = run(['eval', model, corpus]);
     expect(e.status, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/perplexity [\d.]+ \([\d.]+ bits per token\)/);
+    const static1 = Number(/perplexity ([\d.]+)/.exec(run(['eval', model, corpus, '--batch', '1']).stdout)![1]);
+    const d = run(['eval', model, corpus, '--adapt', '0.003']);
+    expect(d.status, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/perplexity [\d.]+ \([\d.]+ bits per token\) over 930 tokens of .*dynamic evaluation \(--adapt 0\.003/);
+    expect(Number(/perplexity ([\d.]+)/.exec(d.stdout)![1])).toBeLessThan(static1); // it learns the 4 sentences further
+    expect(run(['eval', model, corpus, '--adapt', '0.003', '--batch', '4']).stderr).toMatch(/--adapt scores with --batch 1/);
+    expect(run(['eval', model, corpus, '--adapt', '0']).stderr).toMatch(/--adapt must be a number/);
     const g = run(['generate', model, '--prompt', 'the cat', '--tokens', '8', '--seed', '2']);
     expect(g.status, g.stderr).toBe(0);
     expect(g.stdout).toMatch(/^the cat /);

@@ -418,6 +418,60 @@ describe('perplexity', () => {
     });
   }
 
+  it('adapt (dynamic evaluation): scores each window before learning from it, then restores the weights', async () => {
+    const rt = await mnemo.init();
+    const EOS = 0;
+    // A period-6 stream the random model knows nothing about: adaptation must learn it.
+    const s = Int32Array.from({ length: 240 }, (_, i) => [3, 1, 4, 1, 5, EOS][i % 6]!);
+    for (const cell of cells) {
+      const m = model(rt, { cell });
+      randomize(m, 29, 0.3);
+      m.train();
+      const before = m.parameters().map((p) => p.value.toArray());
+      const exact = referenceNll(m.config, weights(m), s, EOS);
+      // One window holding the whole stream: nothing is learnt before it is scored, so it is the static definition.
+      const whole = mnemo.perplexity(m, s, { startToken: EOS, adapt: { lr: 0.01 }, seqLen: s.length });
+      expect(whole.adapted).toBe(true);
+      expect(whole.batchSize).toBe(1);
+      expect(Math.abs(whole.nll - exact), cell).toBeLessThan(2e-6);
+
+      // The same loop written out with the public pieces: window, score, one Adam(beta1 0) step.
+      const seqLen = 12, lr = 0.05;
+      const ref = model(rt, { cell });
+      ref.parameters().forEach((p, i) => p.value.set(before[i]!));
+      ref.eval();
+      const opt = new mnemo.Adam(ref.parameters(), { lr, betas: [0, 0.999] });
+      let state = ref.initState(1), total = 0;
+      for (let w = 0; w < s.length; w += seqLen) {
+        const T = Math.min(seqLen, s.length - w);
+        const ids = rt.intTensor([T, 1], Array.from({ length: T }, (_, t) => (w + t === 0 ? EOS : s[w + t - 1]!)));
+        const targets = rt.intTensor([T], s.subarray(w, w + T));
+        opt.zeroGrad();
+        const r = ref.lossAndBackward(ids, targets, state);
+        total += r.loss * T;
+        state = ref.detachState(r.state, state);
+        opt.step();
+        ids.dispose(); targets.dispose();
+      }
+      const adapted = mnemo.perplexity(m, s, { startToken: EOS, adapt: { lr }, seqLen });
+      expect(Math.abs(adapted.nll - total / s.length), cell).toBeLessThan(1e-9);
+      expect(adapted.nll, cell).toBeLessThan(0.8 * exact); // it learns the period: far better than static
+      // The model is as it was: same weights bit for bit, same mode.
+      m.parameters().forEach((p, i) => expect(p.value.toArray()).toEqual(before[i]));
+      expect(m.training).toBe(true);
+      expect(Math.abs(mnemo.perplexity(m, s, { startToken: EOS, batchSize: 1 }).nll - exact)).toBeLessThan(2e-6);
+      opt.dispose(); state.h.dispose(); state.c?.dispose(); ref.dispose();
+
+      // An error halfway (here from the progress callback) restores the weights too.
+      let calls = 0;
+      expect(() => mnemo.perplexity(m, s, {
+        startToken: EOS, adapt: { lr: 0.1 }, onProgress: () => { if (++calls === 3) throw new Error('stop here'); },
+      })).toThrow('stop here');
+      m.parameters().forEach((p, i) => expect(p.value.toArray()).toEqual(before[i]));
+      m.dispose();
+    }
+  });
+
   it('cutStream: even cuts moved to the nearest sentence start, kept when there is none', () => {
     // Sentence end (0) at index 6: the cut after it (7) is within a quarter part of the even cut 8.
     const s = Int32Array.from([5, 5, 5, 5, 5, 5, 0, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
@@ -435,6 +489,11 @@ describe('perplexity', () => {
     expect(() => mnemo.perplexity(m, Int32Array.from([1, 9]), { startToken: 0 })).toThrow(/token id 9 at position 1 is out of range \[0, 7\)/);
     expect(() => mnemo.perplexity(m, Int32Array.from([1]), { startToken: 7 })).toThrow(/startToken must be a token id in \[0, 7\), got 7/);
     expect(() => mnemo.perplexity(m, Int32Array.from([1]), { startToken: 0, batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
+    expect(() => mnemo.perplexity(m, Int32Array.from([1]), { startToken: 0, adapt: { lr: 0.1 }, batchSize: 4 }))
+      .toThrow(/adapt \(dynamic evaluation\) needs batchSize 1, got 4/);
+    for (const lr of [0, -1, NaN, Infinity]) {
+      expect(() => mnemo.perplexity(m, Int32Array.from([1]), { startToken: 0, adapt: { lr } })).toThrow(/adapt\.lr must be a finite number > 0/);
+    }
     m.dispose();
   });
 });
