@@ -135,7 +135,9 @@ def main(argv):
     for name in tensors:
         if name not in names:
             errors.append(f'{name}: not a parameter of this config')
-    vocab = len(tokenizer.get('vocab', {}).get('tokens', []))
+    tokens = tokenizer.get('vocab', {}).get('tokens', [])
+    # Word level: one string of words separated by single spaces; character level: a list.
+    vocab = len(tokens.split(' ')) if isinstance(tokens, str) else len(tokens)
     if vocab != config['vocabSize']:
         errors.append(f"tokenizer: {vocab} tokens, but vocabSize is {config['vocabSize']}")
     if errors:

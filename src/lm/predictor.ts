@@ -307,7 +307,7 @@ export class Predictor {
     let body = text;
     if (partial && /\S$/.test(text)) {
       const m = /\S+$/.exec(text)!;
-      word = tok.toJSON().lowercase ? m[0].toLowerCase() : m[0];
+      word = tok.lowercase ? m[0].toLowerCase() : m[0];
       body = text.slice(0, m.index);
     }
     let ids = tok.encode(body);

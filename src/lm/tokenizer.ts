@@ -109,17 +109,26 @@ export class Vocabulary {
   }
 }
 
-/** The JSON form of a tokenizer (stored in a model file's metadata). */
+/**
+ * The JSON form of a tokenizer (stored in a model file's metadata). The word
+ * level writes its tokens as ONE string, separated by single spaces (a word
+ * never holds white space): in a model file's header that string needs no
+ * escape per token, so a 10,000-word vocabulary is read at native speed
+ * (cold start). The character level writes an array (its tokens include ' '
+ * and '\n'). tokenizerFromJSON() reads both forms at the word level.
+ */
 export interface TokenizerJSON {
   level: 'char' | 'word';
   lowercase: boolean;
-  vocab: { tokens: string[]; unk: string | null };
+  vocab: { tokens: string[] | string; unk: string | null };
 }
 
 /** What WordTokenizer and CharTokenizer share. */
 export interface Tokenizer {
   readonly level: 'char' | 'word';
   readonly vocab: Vocabulary;
+  /** Whether text is lower-cased before it is split. */
+  readonly lowercase: boolean;
   /** Id of the end-of-line token: '</s>' for words, '\n' for characters. */
   readonly eos: number;
   /** text → tokens (word level: '</s>' at each line end). Tokens not in the vocabulary stay as they are. */
@@ -216,7 +225,8 @@ export class WordTokenizer implements Tokenizer {
   }
 
   toJSON(): TokenizerJSON {
-    return { level: 'word', lowercase: this.lowercase, vocab: this.vocab.toJSON() };
+    const unk = this.vocab.unkId >= 0 ? this.vocab.tokens[this.vocab.unkId]! : null;
+    return { level: 'word', lowercase: this.lowercase, vocab: { tokens: this.vocab.tokens.join(' '), unk } };
   }
 }
 
@@ -317,7 +327,7 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
   const { level, lowercase, vocab } = o as Record<string, unknown>;
   if (level !== 'word' && level !== 'char') throw new FileFormatError(`tokenizer.level must be 'word' or 'char', got ${describe(level)}`);
   if (typeof lowercase !== 'boolean') throw new FileFormatError(`tokenizer.lowercase must be a boolean, got ${describe(lowercase)}`);
-  const v = vocabularyFromJSON(vocab, 'tokenizer.vocab');
+  const v = vocabularyFromJSON(vocab, 'tokenizer.vocab', level === 'word');
   try {
     return level === 'word' ? WordTokenizer.fromVocabulary(v, { lowercase }) : CharTokenizer.fromVocabulary(v, { lowercase });
   } catch (e) {
@@ -442,12 +452,17 @@ function asVocabulary(tokens: readonly string[] | Vocabulary, options: FromVocab
   return tokens;
 }
 
-function vocabularyFromJSON(o: unknown, what: string): Vocabulary {
+/** `{ tokens, unk }` → a Vocabulary; `words`: tokens may also be one string of words separated by single spaces. */
+function vocabularyFromJSON(o: unknown, what: string, words = false): Vocabulary {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     throw new FileFormatError(`${what}: expected an object { tokens, unk }, got ${describe(o)}`);
   }
-  const { tokens, unk } = o as Record<string, unknown>;
-  if (!Array.isArray(tokens)) throw new FileFormatError(`${what}.tokens must be an array of strings, got ${describe(tokens)}`);
+  const { unk } = o as Record<string, unknown>;
+  let { tokens } = o as Record<string, unknown>;
+  if (words && typeof tokens === 'string') tokens = tokens.split(' '); // an empty word (two spaces) is refused by WordTokenizer
+  if (!Array.isArray(tokens)) {
+    throw new FileFormatError(`${what}.tokens must be an array of strings${words ? ' or one string of words separated by spaces' : ''}, got ${describe(tokens)}`);
+  }
   const bad = tokens.findIndex((t) => typeof t !== 'string');
   if (bad >= 0) throw new FileFormatError(`${what}.tokens[${bad}] must be a string, got ${describe(tokens[bad])}`);
   if (unk !== undefined && unk !== null && typeof unk !== 'string') {

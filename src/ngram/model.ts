@@ -436,7 +436,7 @@ export class NgramLM {
       let body = context;
       if (partial && /\S$/.test(context)) {
         const m = /\S+$/.exec(context)!;
-        word = tok.toJSON().lowercase ? m[0].toLowerCase() : m[0];
+        word = tok.lowercase ? m[0].toLowerCase() : m[0];
         body = context.slice(0, m.index);
       }
       let ids = tok.encode(body);

@@ -98,12 +98,21 @@ describe('WordTokenizer', () => {
   it('round-trips through JSON, as an object or as text', () => {
     const tok = WordTokenizer.fit(text, { lowercase: true });
     const json = tok.toJSON();
-    expect(json).toEqual({ level: 'word', lowercase: true, vocab: { tokens: tok.vocab.tokens, unk: '<unk>' } });
-    for (const back of [tokenizerFromJSON(json), tokenizerFromJSON(JSON.stringify(json))]) {
+    // The words as one string: in a model file's header it takes no escape per word (cold start).
+    expect(json).toEqual({ level: 'word', lowercase: true, vocab: { tokens: tok.vocab.tokens.join(' '), unk: '<unk>' } });
+    // The array form (files written before) reads the same.
+    const asArray = { ...json, vocab: { tokens: [...tok.vocab.tokens], unk: '<unk>' } };
+    for (const back of [tokenizerFromJSON(json), tokenizerFromJSON(JSON.stringify(json)), tokenizerFromJSON(asArray)]) {
       expect(back).toBeInstanceOf(WordTokenizer);
       expect(back.toJSON()).toEqual(json);
+      expect(back.vocab.tokens).toEqual(tok.vocab.tokens);
       expect(Array.from(back.encode(text))).toEqual(Array.from(tok.encode(text)));
     }
+    // A string with an empty word (two spaces, or a space at an end) is refused; the character level needs the array.
+    for (const tokens of ['<unk>  </s> a', ' <unk> </s>', '<unk> </s> ']) {
+      expect(() => tokenizerFromJSON({ ...json, vocab: { tokens, unk: '<unk>' } })).toThrow(/token \d+ \(""\) is empty or contains white space/);
+    }
+    expect(() => tokenizerFromJSON({ level: 'char', lowercase: false, vocab: { tokens: 'a \n', unk: null } })).toThrow(/tokenizer\.vocab\.tokens must be an array of strings, got "a \\n"/);
   });
 
   it('takes a given vocabulary; without <unk>, an unknown word throws', () => {
