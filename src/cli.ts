@@ -8,9 +8,10 @@ import { parseArgs } from 'node:util';
 import {
   CharTokenizer, MnemoError, hasRelaxedSimd, init, loadBrown, loadModel, NonFiniteError, perplexity, Predictor, RNNLanguageModel, saveModel,
   Trainer, WindowLanguageModel, WordTokenizer, type EpochReport, type LanguageModel, type LMCell, type Runtime, type Tokenizer,
-  type TrainProgress, NgramLM, NGRAM_FORMAT, readSafetensors, SMOOTHINGS, type GenerateOptions, type Prediction,
+  type TrainProgress, NgramLM, NGRAM_FORMAT, SMOOTHINGS, type GenerateOptions, type Prediction,
   type PredictTextOptions, type Smoothing,
 } from './node.js';
+import { readSafetensorsLayout } from './io/safetensors.js';
 
 const USAGE = `usage: mnemo <command> [options]
 
@@ -436,7 +437,7 @@ async function openModel(path: string | undefined): Promise<{ rt: Runtime; model
   if (!existsSync(path)) throw new UsageError(`no such model file: ${path}`);
   const rt = await init();
   const bytes = new Uint8Array(readFileSync(path));
-  if (readSafetensors(bytes).metadata.format === NGRAM_FORMAT) {
+  if (readSafetensorsLayout(bytes).metadata.format === NGRAM_FORMAT) { // the header only: no copy of the tensors
     const lm = NgramLM.load(bytes);
     return { rt, model: lm, tok: lm.tokenizer };
   }

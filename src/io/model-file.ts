@@ -201,7 +201,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * The tokenizer of a model file. Its JSON is scanned before it is parsed: at most
  * `vocabSize` tokens (a number the tensors have confirmed), small objects, no
- * duplicate keys; so a hostile 100 MB vocabulary costs a scan, not a parse.
+ * duplicate keys; so a hostile 100 MB vocabulary costs a scan, not a parse. The
+ * word form (one string of words) is split into at most vocabSize + 1 words, so
+ * it cannot make more tokens than that either.
  */
 function readTokenizer(text: string, vocabSize: number): Tokenizer {
   const where = 'model file: __metadata__.tokenizer';
@@ -209,7 +211,13 @@ function readTokenizer(text: string, vocabSize: number): Tokenizer {
     { key: 'key', inside: 'in the value of', outside: 'at the top level' });
   if (problem) throw new MetadataError(`${where} is invalid: ${problem} (config.vocabSize is ${vocabSize})`);
   try {
-    return tokenizerFromJSON(text);
+    const json = JSON.parse(text) as unknown;
+    const vocab = typeof json === 'object' && json !== null ? (json as { vocab?: unknown }).vocab : undefined;
+    const tokens = typeof vocab === 'object' && vocab !== null ? (vocab as { tokens?: unknown }).tokens : undefined;
+    if (typeof tokens === 'string' && (json as { level?: unknown }).level === 'word') {
+      (vocab as { tokens: unknown }).tokens = tokens.split(' ', vocabSize + 1);
+    }
+    return tokenizerFromJSON(json);
   } catch (e) {
     throw new MetadataError(`${where} is invalid: ${(e as Error).message}`);
   }

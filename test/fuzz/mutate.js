@@ -326,7 +326,10 @@ function metadataEdit(rng, file) {
     op = `config.${field} → ${JSON.stringify(config[field])}`;
   } else if (k <= 6) { // the tokenizer
     const tok = JSON.parse(meta.tokenizer);
-    const tokens = tok.vocab.tokens;
+    // Word level writes its tokens as one string of words separated by spaces: mutate them as a list, then
+    // write them back as a string (mostly) or as the list form older files have.
+    const asString = typeof tok.vocab?.tokens === 'string';
+    const tokens = asString ? tok.vocab.tokens.split(' ') : tok.vocab.tokens;
     const t = rng.chance(0.98) ? rng.int(9) : 9;
     if (t === 0) tokens.push(rng.pick(TOKENS));
     else if (t === 1) tokens.pop();
@@ -338,6 +341,7 @@ function metadataEdit(rng, file) {
     else if (t === 7) tok.lowercase = rng.chance(0.5) ? !tok.lowercase : oddValue(rng);
     else if (t === 8) tok[rng.pick(['vocab', 'level', 'lowercase'])] = undefined;
     else for (let i = 0; i < 200_000; i++) tokens.push(`w${i}`); // far more tokens than config.vocabSize
+    if (asString && tok.vocab) tok.vocab.tokens = t !== 3 && rng.chance(0.8) ? tokens.join(' ') : tokens;
     meta.tokenizer = rng.chance(0.05) ? JSON.stringify(tok).slice(0, -1) : JSON.stringify(tok);
     op = `tokenizer: ${['token added', 'last token removed', 'a token replaced by a string', 'a token replaced by a non-string',
       'a token duplicated', 'unk changed', 'level changed', 'lowercase changed', 'a field removed', '200,000 tokens added'][t]}`;
