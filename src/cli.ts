@@ -53,7 +53,7 @@ train options:
   --seed N            seed of initialisation, dropout and data order (default 1)
   --threads N         threads to train on (default: all cores; results are the same)
   --out FILE          model file (default mnemo-model.safetensors); a checkpoint goes
-                      to FILE.ckpt after every epoch, on Ctrl-C and at --checkpoint-every
+                      to FILE.ckpt after every epoch, on Ctrl-C or SIGTERM and at --checkpoint-every
   --checkpoint-every N|Ns   also checkpoint every N windows, or every N seconds (default 60s)
   --resume            continue from FILE.ckpt (after Ctrl-C, a crash or kill -9: the
                       result is the same, bit for bit, as a run never stopped)
@@ -336,8 +336,12 @@ async function train(args: string[]): Promise<void> {
 
   const started = Date.now(), budget = minutes * 60_000;
   let stopReason: 'time' | 'signal' | null = null;
-  const onSigint = () => { stopReason = 'signal'; };
-  process.once('SIGINT', onSigint);
+  // Ctrl-C, and SIGTERM (what `timeout`, `kill`, container stops and process managers send): stop after the
+  // current window, checkpoint, exit 130 / 143.
+  let signal: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+  const onSignal = (s: 'SIGINT' | 'SIGTERM') => { signal = s; stopReason = 'signal'; };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let lastLog = 0;
   const trainer = new Trainer(model, { train: trainIds, ...(validIds ? { valid: validIds } : {}), startToken: tok.eos }, {
     epochs, batchSize: batch, seqLen: bptt, lr, clip, seed, optimizer: optimizer as 'adam' | 'adamw' | 'sgd', jitter: false,
@@ -371,14 +375,15 @@ async function train(args: string[]): Promise<void> {
     if (e instanceof NonFiniteError) e.message = e.message.replace("onNonFinite: 'skip'", '--on-nan skip');
     throw e;
   });
-  process.removeListener('SIGINT', onSigint);
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
   if (tty) process.stderr.write('\r\x1b[2K');
   if (result.interrupted) {
     writeFileAtomic(ckpt, trainer.checkpoint());
-    console.log(`stopped (${stopReason === 'signal' ? 'Ctrl-C' : `time budget of ${minutes} min`}); checkpoint saved to ${ckpt}`);
+    console.log(`stopped (${stopReason === 'signal' ? (signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM') : `time budget of ${minutes} min`}); checkpoint saved to ${ckpt}`);
     if (stopReason === 'signal') {
       console.log(`resume with: npx mnemo train ${process.argv.slice(3).filter((a) => a !== '--resume').join(' ')} --resume`.trim());
-      process.exitCode = 130;
+      process.exitCode = signal === 'SIGINT' ? 130 : 143;
       return;
     }
   }

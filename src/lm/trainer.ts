@@ -319,7 +319,9 @@ export class Trainer {
           lastReport = t;
           o.onProgress(this.progress(tokens, (t - started) / 1000, steps));
         }
-        if (t - lastYield >= 100) { lastYield = t; await Promise.resolve(); }
+        // Every 100 ms, a turn of the event loop (a macrotask: a resolved promise would not let it run), so a
+        // signal handler (Ctrl-C, SIGTERM), a worker's 'stop' message or a timer can set what shouldStop reads.
+        if (t - lastYield >= 100) { lastYield = t; await macrotask(); }
         if (o.shouldStop?.()) { interrupted = true; break; }
       }
       if (interrupted) break;
@@ -461,6 +463,20 @@ export class Trainer {
 
 function f32(data: Float32Array): SafetensorsTensorInput {
   return { dtype: 'F32', shape: [data.length], data };
+}
+
+/** Resolves after the event loop has had a turn: setImmediate where there is one, else a MessageChannel message, else setTimeout. */
+function macrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => { port1.close(); resolve(); };
+      port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function now(): number {

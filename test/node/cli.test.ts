@@ -1,7 +1,7 @@
 // The `mnemo` command from the built package: help, version and usage errors;
 // and the whole flow on a small corpus: train (model file, checkpoint, loss
 // curve, perplexity, predictions, samples), eval, generate, predict, info.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +76,26 @@ describe('mnemo CLI', () => {
     expect(p.stdout).toMatch(/^the dog sat on the → (mat|log|cat|dog) /m);
     expect(run(['info', model]).stdout).toMatch(/word-level lstm, 1 × 24, embedding 24 \(tied\)/);
   });
+  it('SIGTERM stops training after the current window with a checkpoint (exit 143), and --resume goes on', async () => {
+    const corpus = join(dir, 'term.txt'), model = join(dir, 'term.safetensors');
+    // 160,000 tokens through a 1 × 128 LSTM: seconds per epoch, so the signal comes inside the first one.
+    writeFileSync(corpus, Array.from({ length: 20_000 }, (_, i) => `line ${i % 97} of the text ${i % 13} .`).join('\n') + '\n');
+    const args = [cli, 'train', corpus, '--epochs', '50', '--hidden', '128', '--embedding', '128', '--batch', '4', '--bptt', '10', '--out', model];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/training a word-level/.test(stdout)) setTimeout(() => child.kill('SIGTERM'), 500);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code, stdout).toBe(143);
+    expect(stdout).not.toMatch(/^epoch 1:/m);
+    expect(stdout).toMatch(/stopped \(SIGTERM\); checkpoint saved to .*term\.safetensors\.ckpt/);
+    expect(stdout).toMatch(/resume with: npx mnemo train .* --resume/);
+    expect(existsSync(`${model}.ckpt`)).toBe(true);
+    // The same command with --resume goes on from there (here for 1 s: the time budget stops it again).
+    const r = run([...args.slice(1), '--minutes', '0.02', '--resume', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/stopped \(time budget of 0.02 min\); checkpoint saved/);
+  }, 60_000);
 });
