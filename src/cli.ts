@@ -55,6 +55,9 @@ train options:
   --out FILE          model file (default mnemo-model.safetensors); a checkpoint goes
                       to FILE.ckpt after every epoch, on Ctrl-C or SIGTERM and at --checkpoint-every
   --checkpoint-every N|Ns   also checkpoint every N windows, or every N seconds (default 60s)
+  --from MODEL        start from a trained model file (its configuration, vocabulary and
+                      weights; --dropout may change): fine-tuning, or more epochs with a
+                      fresh optimizer and schedule
   --resume            continue from FILE.ckpt (after Ctrl-C, a crash or kill -9: the
                       result is the same, bit for bit, as a run never stopped)
   --on-nan stop|skip  a NaN or infinity in a step: stop with an error naming the step and
@@ -234,6 +237,17 @@ function showPredictions(model: LanguageModel | NgramLM, tok: Tokenizer, prompts
   pred.dispose();
 }
 
+/** A loaded model as it is, or rebuilt with other dropout rates (same weights): --from with --dropout. */
+function withDropout(rt: Runtime, model: RNNLanguageModel | WindowLanguageModel, dropout: number | undefined): LanguageModel {
+  if (dropout === undefined) return model;
+  const rebuilt = model instanceof RNNLanguageModel
+    ? new RNNLanguageModel(rt, { ...model.config, dropout: model.config.numLayers > 1 ? dropout : 0, embeddingDropout: dropout, outputDropout: dropout })
+    : new WindowLanguageModel(rt, { ...model.config, embeddingDropout: dropout, hiddenDropout: dropout });
+  rebuilt.parameters().forEach((p, i) => p.value.set(model.parameters()[i]!.value.data));
+  model.dispose();
+  return rebuilt;
+}
+
 async function train(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
@@ -247,7 +261,7 @@ async function train(args: string[]): Promise<void> {
       clip: { type: 'string' }, 'min-count': { type: 'string' }, lowercase: { type: 'boolean' }, seed: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' }, resume: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'checkpoint-every': { type: 'string' }, 'on-nan': { type: 'string' }, schedule: { type: 'string' },
+      'checkpoint-every': { type: 'string' }, 'on-nan': { type: 'string' }, schedule: { type: 'string' }, from: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`train takes one DATA path, got ${positionals.length}`);
@@ -261,6 +275,14 @@ async function train(args: string[]): Promise<void> {
     if (neural.length > 0) throw new UsageError(`--${neural[0]} is an option of the neural models (--model rnn or window), not of --model ngram`);
   } else if (values.order !== undefined || values.smoothing !== undefined || values.delta !== undefined) {
     throw new UsageError('--order, --smoothing and --delta are options of --model ngram');
+  }
+  const from = values.from === undefined ? undefined : resolve(values.from);
+  if (from !== undefined) {
+    if (kind === 'ngram') throw new UsageError('--from continues training a neural model, not an n-gram model');
+    const fixed = ['level', 'model', 'cell', 'embedding', 'hidden', 'layers', 'tie', 'no-tie', 'context', 'direct', 'min-count', 'lowercase']
+      .filter((k) => values[k as keyof typeof values] !== undefined);
+    if (fixed.length > 0) throw new UsageError(`--${fixed[0]} comes from the --from model (its configuration and vocabulary are kept)`);
+    if (!existsSync(from)) throw new UsageError(`--from: no such model file: ${from}`);
   }
   const order = int(values.order, 'order', 5), delta = values.delta === undefined ? undefined : num(values.delta, 'delta', 1, 1e-9);
   const smoothing = (values.smoothing ?? 'kn') as Exclude<Smoothing, 'arpa'>;
@@ -308,7 +330,10 @@ async function train(args: string[]): Promise<void> {
     }
     source = positionals[0];
   }
-  const tok: Tokenizer = level === 'word'
+  // --from: the model file's tokenizer (words or characters it lacks become <unk>) and weights.
+  const rt = kind === 'ngram' ? undefined : await init(threads === undefined ? {} : { numThreads: threads });
+  const loaded = from === undefined ? undefined : loadModel(rt!, new Uint8Array(readFileSync(from)));
+  const tok: Tokenizer = loaded ? loaded.tokenizer : level === 'word'
     ? WordTokenizer.fit(trainText, { minCount, lowercase: values.lowercase ?? false })
     : CharTokenizer.fit(trainText, { minCount, lowercase: values.lowercase ?? false });
   const trainIds = tok.encode(trainText), validIds = validText.trim() ? tok.encode(validText) : undefined;
@@ -318,21 +343,20 @@ async function train(args: string[]): Promise<void> {
   }
   if (trainIds.length < batch * bptt) throw new UsageError(`the training text has ${trainIds.length} tokens, fewer than --batch × --bptt = ${batch * bptt}`);
 
-  const rt = await init(threads === undefined ? {} : { numThreads: threads });
-  const model: LanguageModel = kind === 'window'
-    ? new WindowLanguageModel(rt, {
+  const model: LanguageModel = loaded ? withDropout(rt!, loaded.model, values.dropout === undefined ? undefined : dropout) : kind === 'window'
+    ? new WindowLanguageModel(rt!, {
       vocabSize: tok.vocab.size, contextSize: context, embeddingDim: E, hiddenSize: H, directConnections: values.direct ?? false,
       embeddingDropout: dropout, hiddenDropout: dropout, tieWeights: tie, seed,
     })
-    : new RNNLanguageModel(rt, {
+    : new RNNLanguageModel(rt!, {
       vocabSize: tok.vocab.size, embeddingDim: E, hiddenSize: H, numLayers: L, cell,
       dropout: L > 1 ? dropout : 0, embeddingDropout: dropout, outputDropout: dropout, tieWeights: tie, seed,
     });
   const quiet = values.quiet ?? false, tty = process.stderr.isTTY && !quiet;
-  console.log(`mnemo ${version()}: training a ${level}-level ${describeModel(model)} ` +
-    `(${model.numParameters.toLocaleString('en-US')} parameters) on ${source}`);
+  console.log(`mnemo ${version()}: training a ${tok.level}-level ${describeModel(model)} ` +
+    `(${model.numParameters.toLocaleString('en-US')} parameters) on ${source}${from ? `, starting from ${from}` : ''}`);
   console.log(`  ${trainIds.length.toLocaleString('en-US')} training tokens, ${validIds?.length.toLocaleString('en-US') ?? 0} validation tokens, ` +
-    `vocabulary ${tok.vocab.size.toLocaleString('en-US')}; wasm build ${rt.build}; at most ${epochs} epochs or ${minutes} minutes`);
+    `vocabulary ${tok.vocab.size.toLocaleString('en-US')}; wasm build ${rt!.build}; at most ${epochs} epochs or ${minutes} minutes`);
 
   const started = Date.now(), budget = minutes * 60_000;
   let stopReason: 'time' | 'signal' | null = null;
@@ -402,11 +426,11 @@ async function train(args: string[]): Promise<void> {
   console.log(`loss  ${sparkline(result.losses)}`);
   if (validIds) {
     const r = perplexity(model, validIds, { startToken: tok.eos, batchSize: 10 });
-    console.log(`validation: perplexity ${r.ppl.toFixed(1)} (${r.bitsPerToken.toFixed(3)} bits per ${level === 'char' ? 'character' : 'token'}) ` +
+    console.log(`validation: perplexity ${r.ppl.toFixed(1)} (${r.bitsPerToken.toFixed(3)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
       `over ${r.tokens.toLocaleString('en-US')} tokens`);
   }
   console.log('\nnext-token predictions and samples:');
-  showPredictions(model, tok, level === 'word' ? ['The', 'It was', 'In the', 'He said that'] : ['And the', 'In the beginning', 'Thou shalt']);
+  showPredictions(model, tok, tok.level === 'word' ? ['The', 'It was', 'In the', 'He said that'] : ['And the', 'In the beginning', 'Thou shalt']);
 }
 
 /** `train --model ngram`: counts the n-grams of the training stream, saves the model, reports validation perplexity. */

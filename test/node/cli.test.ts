@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from 'mnemo';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const run = (args: string[], input?: string) =>
@@ -65,6 +66,18 @@ describe('mnemo CLI', () => {
     expect(d.stdout).toMatch(/perplexity [\d.]+ \([\d.]+ bits per token\) over 930 tokens of .*dynamic evaluation \(--adapt 0\.003/);
     expect(Number(/perplexity ([\d.]+)/.exec(d.stdout)![1])).toBeLessThan(static1); // it learns the 4 sentences further
     expect(run(['eval', model, corpus, '--adapt', '0.003', '--batch', '4']).stderr).toMatch(/--adapt scores with --batch 1/);
+    // --from: the model's weights, configuration and vocabulary; with a negligible rate, its perplexity is the model's.
+    const from = join(dir, 'from.safetensors');
+    const f = run(['train', corpus, '--from', model, '--epochs', '1', '--lr', '1e-9', '--dropout', '0.3', '--out', from, '--quiet']);
+    expect(f.status, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/training a word-level LSTM \(1 × 24, embedding 24, tied\) .* starting from .*m\.safetensors/);
+    const before = Number(/perplexity ([\d.]+)/.exec(run(['eval', model, corpus]).stdout)![1]);
+    const after = Number(/perplexity ([\d.]+)/.exec(run(['eval', from, corpus]).stdout)![1]);
+    expect(Math.abs(after - before) / before).toBeLessThan(1e-3);
+    const config = JSON.parse(readSafetensors(new Uint8Array(readFileSync(from))).metadata.config!) as Record<string, number>;
+    expect([config.embeddingDropout, config.outputDropout]).toEqual([0.3, 0.3]);
+    expect(run(['train', corpus, '--from', model, '--hidden', '8']).stderr).toMatch(/--hidden comes from the --from model/);
+    expect(run(['train', corpus, '--from', join(dir, 'none.safetensors')]).stderr).toMatch(/--from: no such model file/);
     expect(run(['eval', model, corpus, '--adapt', '0']).stderr).toMatch(/--adapt must be a number/);
     const g = run(['generate', model, '--prompt', 'the cat', '--tokens', '8', '--seed', '2']);
     expect(g.status, g.stderr).toBe(0);
