@@ -99,10 +99,9 @@ export class Runtime {
     if (data !== undefined && data.length !== size) {
       throw new ShapeError(`tensor [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
     }
-    const offset = this.arena.alloc(size * 4);
+    const offset = data !== undefined ? this.arena.alloc(size * 4) : this.arena.allocZeroed(size * 4);
     const t = new Tensor<D>(this, offset, [...shape], dtype);
     if (data !== undefined) t.data.set(data);
-    else t.data.fill(0);
     this.scopes[this.scopes.length - 1]?.add(t);
     return t;
   }

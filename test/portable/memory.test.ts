@@ -83,6 +83,31 @@ describe('tensors and the arena', () => {
     expect(rt.tensor([1000]).offset).toBe(offset);
   });
 
+  it('zeros() is zeros whatever the memory held: reused blocks are cleared, never-used memory is left as it is (zero)', async () => {
+    const rt = await mnemo.init({ initialMemory: 4 * MiB });
+    const next = rng(7);
+    const live: mnemo.Tensor[] = [];
+    for (let i = 0; i < 2000; i++) {
+      if (live.length > 0 && next() < -0.2) live.splice(Math.floor((next() + 1) / 2 * live.length), 1)[0]!.dispose();
+      else {
+        const n = 1 + Math.floor((next() + 1) * 3000);
+        const zeros = next() < 0;
+        const t = zeros ? rt.zeros([n]) : rt.tensor([n], new Float32Array(n).fill(3)); // some with data, some zeros
+        if (zeros) expect(t.data.every((v) => v === 0), `zeros of ${n} at ${t.offset}`).toBe(true);
+        t.data.fill(-1); // dirty it: a later block here must come back as zeros
+        live.push(t);
+      }
+    }
+    // Up to the top, down again, then zeros across the whole dirty range and past it into fresh (grown) memory.
+    for (const t of live) t.dispose();
+    const big = rt.zeros([3 * MiB / 4]);
+    expect(big.data.every((v) => v === 0)).toBe(true);
+    big.data.fill(5);
+    big.dispose();
+    const again = rt.zeros([3 * MiB / 4 + 1000]);
+    expect(again.data.every((v) => v === 0)).toBe(true);
+  });
+
   it('exceeding maxMemory throws OutOfMemoryError and leaves existing tensors usable', async () => {
     const rt = await mnemo.init({ maxMemory: 8 * MiB, initialMemory: 4 * MiB });
     const t = rt.tensor([3], [1, 2, 3]);
