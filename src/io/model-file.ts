@@ -167,12 +167,8 @@ export function loadModel(rt: Runtime, bytes: Uint8Array): LoadedModel {
         throw new TensorMismatchError(`${where}: tensor '${name}' has shape [${t.shape.join(', ')}], the model's is [${p.value.shape.join(', ')}]`);
       }
       memory.set(t.bytes, p.value.offset); // wasm memory is little-endian, as the file is, on any host
-      // One SIMD pass (Σx² in f64 is NaN or ∞ only for a non-finite element); the element is looked for only then.
-      if (!Number.isFinite(rt.kernels.sum_squares(p.value.offset, p.value.size))) {
-        const data = p.value.data;
-        const i = data.findIndex((v) => !Number.isFinite(v));
-        throw new WeightValueError(`${where}: tensor '${name}' holds a non-finite value (${data[i]}) at element ${i}`);
-      }
+      const i = rt.kernels.first_nonfinite(p.value.offset, p.value.size); // one SIMD pass
+      if (i >= 0) throw new WeightValueError(`${where}: tensor '${name}' holds a non-finite value (${p.value.data[i]}) at element ${i}`);
     }
   } catch (e) {
     model.dispose();

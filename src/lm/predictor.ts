@@ -242,20 +242,18 @@ export class Predictor {
     if (this.logProbsValid) return this.logProbs;
     const model = this.model, rt = model.runtime, V = model.config.vocabSize;
     const wasTraining = model.training;
-    let hasNaN = false;
+    let nan = -1;
     model.eval();
     try {
       const logits = model.decode(this.top!); // (1, V), a decoder buffer
       rt.kernels.log_softmax_rows(logits.offset, 1, V, logits.offset);
       this.logProbs.set(logits.data);
-      // −∞ is a probability of 0; NaN means the weights overflowed. Σx² (one SIMD pass) is NaN only if an element
-      // is NaN (−∞ squares to +∞); which element is looked for in JS only then.
-      hasNaN = Number.isNaN(rt.kernels.sum_squares(logits.offset, V));
+      // −∞ is a probability of 0; NaN means the weights overflowed (one SIMD pass).
+      nan = rt.kernels.first_nan(logits.offset, V);
     } finally {
       model.train(wasTraining);
     }
-    if (hasNaN) {
-      const nan = this.logProbs.findIndex((v) => v !== v);
+    if (nan >= 0) {
       throw new NonFiniteOutputError(`Predictor: the next-token distribution after ${this.forgotten + this.fed.length} token(s) holds NaN `
         + `(token id ${nan}): the model's weights overflow float32 on this context; reset() to start over`);
     }

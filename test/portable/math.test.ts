@@ -174,3 +174,29 @@ describe.each(builds)('SIMD exp / sigmoid / tanh (%s build)', (build) => {
     }
   });
 });
+
+describe.each(builds)('first_nonfinite / first_nan (%s build)', (build) => {
+  it('find the first NaN / non-finite element at every position and length (SIMD body and scalar tail), −1 when none', async () => {
+    const rt = await mnemo.init({ build });
+    const k = rt.kernels;
+    const r = rng(5);
+    const t = rt.tensor([200]);
+    const finite = Float32Array.from({ length: 200 }, () => r() * 3.4e38); // large but finite, and ±0 below
+    finite[7] = -0; finite[8] = 0; finite[9] = 1e-45; finite[10] = -3.4028234663852886e38;
+    for (const n of [0, 1, 15, 16, 17, 33, 64, 199, 200]) {
+      t.data.set(finite);
+      expect(k.first_nonfinite(t.offset, n), `n ${n}`).toBe(-1);
+      expect(k.first_nan(t.offset, n), `n ${n}`).toBe(-1);
+      for (const at of [0, 3, 15, 16, 31, 47, 63, 64, 100, 198, 199].filter((i) => i < n)) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          t.data.set(finite);
+          t.data[at] = bad;
+          if (at + 5 < n) t.data[at + 5] = NaN; // a later one does not matter
+          expect(k.first_nonfinite(t.offset, n), `n ${n} at ${at} ${bad}`).toBe(at);
+          expect(k.first_nan(t.offset, n), `n ${n} at ${at} ${bad}`).toBe(Number.isNaN(bad) ? at : at + 5 < n ? at + 5 : -1);
+        }
+      }
+    }
+    t.dispose();
+  });
+});
