@@ -15,6 +15,7 @@ export { bias_add_rows, bias_grad_rows } from "./linear";
 export { softmax_xent_forward, softmax_xent_backward, log_softmax_rows } from "./loss";
 export { embedding_gather, embedding_scatter_add } from "./embed";
 export { dropout_forward, dropout_backward } from "./dropout";
+export { vocab_index } from "./vocab";
 export { rnn_forward, rnn_backward } from "./rnn";
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";

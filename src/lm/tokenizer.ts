@@ -61,12 +61,13 @@ export class Vocabulary {
    * @param tokens id → token; no duplicates.
    * @param unk the unknown token: a string in `tokens`, null for none; by default '<unk>' if present, else none.
    */
-  constructor(tokens: readonly string[], unk?: string | null) {
+  constructor(tokens: readonly string[], unk?: string | null, /** @internal */ index?: Int32Array) {
     if (!Array.isArray(tokens)) throw new TokenizerError(`Vocabulary: tokens must be an array of strings, got ${describe(tokens)}`);
     const n = tokens.length;
-    const slots = new Int32Array(2 ** Math.max(4, Math.ceil(Math.log2(2 * n + 1))));
+    // `index`: the table the vocab_index kernel built over these tokens (loadModel), duplicates already refused.
+    const slots = index ?? new Int32Array(vocabularySlots(n));
     const mask = slots.length - 1;
-    for (let i = 0; i < n; i++) {
+    for (let i = index ? n : 0; i < n; i++) {
       const t: unknown = tokens[i];
       if (typeof t !== 'string') throw new TokenizerError(`Vocabulary: token ${i} must be a string, got ${describe(t)}`);
       let s = hashToken(t) & mask;
@@ -342,7 +343,7 @@ export class CharTokenizer implements Tokenizer {
 }
 
 /** A tokenizer from its toJSON() form (the object or its JSON text). Throws FileFormatError naming the bad field. */
-export function tokenizerFromJSON(json: unknown): Tokenizer {
+export function tokenizerFromJSON(json: unknown, /** @internal */ index?: Int32Array): Tokenizer {
   const o = parseJSON(json, 'tokenizer');
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     throw new FileFormatError(`tokenizer: expected an object { level, lowercase, vocab }, got ${describe(o)}`);
@@ -350,7 +351,7 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
   const { level, lowercase, vocab } = o as Record<string, unknown>;
   if (level !== 'word' && level !== 'char') throw new FileFormatError(`tokenizer.level must be 'word' or 'char', got ${describe(level)}`);
   if (typeof lowercase !== 'boolean') throw new FileFormatError(`tokenizer.lowercase must be a boolean, got ${describe(lowercase)}`);
-  const v = vocabularyFromJSON(vocab, 'tokenizer.vocab', level === 'word');
+  const v = vocabularyFromJSON(vocab, 'tokenizer.vocab', level === 'word', index);
   try {
     return level === 'word' ? WordTokenizer.fromVocabulary(v, { lowercase }) : CharTokenizer.fromVocabulary(v, { lowercase });
   } catch (e) {
@@ -476,7 +477,7 @@ function asVocabulary(tokens: readonly string[] | Vocabulary, options: FromVocab
 }
 
 /** `{ tokens, unk }` → a Vocabulary; `words`: tokens may also be one string of words separated by single spaces. */
-function vocabularyFromJSON(o: unknown, what: string, words = false): Vocabulary {
+function vocabularyFromJSON(o: unknown, what: string, words = false, index?: Int32Array): Vocabulary {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     throw new FileFormatError(`${what}: expected an object { tokens, unk }, got ${describe(o)}`);
   }
@@ -492,11 +493,16 @@ function vocabularyFromJSON(o: unknown, what: string, words = false): Vocabulary
     throw new FileFormatError(`${what}.unk must be a string or null, got ${describe(unk)}`);
   }
   try {
-    return new Vocabulary(tokens as string[], unk);
+    return new Vocabulary(tokens as string[], unk, index);
   } catch (e) {
     if (e instanceof TokenizerError) throw new FileFormatError(`${what}: ${e.message}`);
     throw e;
   }
+}
+
+/** Slots of a Vocabulary's hash table for n tokens: a power of two ≥ 2n + 1, at least 16. */
+export function vocabularySlots(n: number): number {
+  return 2 ** Math.max(4, Math.ceil(Math.log2(2 * n + 1)));
 }
 
 /**

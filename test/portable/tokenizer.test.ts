@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CharTokenizer, FileFormatError, MnemoError, TokenizerError, Vocabulary, WordTokenizer, tokenizerFromJSON,
+  init, loadModel, saveModel, RNNLanguageModel,
 } from 'mnemo';
 
 /**
@@ -244,5 +245,42 @@ describe('Vocabulary', () => {
     expect(() => tokenizerFromJSON({ level: 'word', lowercase: false })).toThrow(/tokenizer\.vocab: expected an object/);
     expect(() => tokenizerFromJSON({ level: 'char', lowercase: false, vocab })).toThrow(FileFormatError);
     expect(tokenizerFromJSON({ level: 'word', lowercase: false, vocab }).eos).toBe(0);
+  });
+});
+
+describe('vocab_index kernel (loadModel builds a word vocabulary\'s table in wasm)', () => {
+  it('builds exactly the table the Vocabulary builds in JavaScript, and finds the first duplicate', async () => {
+    const rt = await init();
+    let seed = 11;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (const n of [1, 2, 3, 7, 16, 100, 2000]) {
+      // Short and long ASCII words over a small alphabet: many hash collisions and shared prefixes.
+      const set = new Set<string>();
+      while (set.size < n) set.add(Array.from({ length: 1 + Math.floor(next() * (next() < 0.1 ? 40 : 4)) }, () => 'abcX.,<>/'[Math.floor(next() * 9)]).join(''));
+      const words = [...set];
+      const js = new Vocabulary(words, null) as unknown as { slots: Int32Array };
+      const text = words.join(' ');
+      const nslots = js.slots.length;
+      const t = rt.arena.alloc(text.length), st = rt.arena.alloc(4 * (n + 1)), sl = rt.arena.allocZeroed(4 * nslots);
+      new Uint8Array(rt.memory.buffer, t, text.length).set(new TextEncoder().encode(text));
+      expect(rt.kernels.vocab_index(t, text.length, sl, nslots, st), `n ${n}`).toBe(n);
+      expect(Array.from(new Int32Array(rt.memory.buffer, sl, nslots)), `n ${n}`).toEqual(Array.from(js.slots));
+      if (n > 2) { // a duplicate of word 1 as the last word: reported as −(id + 1)
+        const dup = [...words.slice(0, -1), words[1]!].join(' ');
+        new Int32Array(rt.memory.buffer, sl, nslots).fill(0);
+        new Uint8Array(rt.memory.buffer, t, dup.length).set(new TextEncoder().encode(dup));
+        expect(rt.kernels.vocab_index(t, dup.length, sl, nslots, st)).toBe(-n);
+      }
+      rt.arena.release(sl); rt.arena.release(st); rt.arena.release(t);
+    }
+    // Through a model file: the same ids for every word, ASCII or not (a non-ASCII vocabulary takes the JavaScript path).
+    for (const extra of ['naïve', 'plain']) {
+      const tok = WordTokenizer.fit(`the cat sat on the mat ${extra} . a dog , ran`);
+      const m = new RNNLanguageModel(rt, { vocabSize: tok.vocab.size, embeddingDim: 4, hiddenSize: 4, seed: 1 });
+      const back = loadModel(rt, saveModel(m, tok)).tokenizer;
+      for (const w of tok.vocab.tokens) expect(back.vocab.idOf(w)).toBe(tok.vocab.idOf(w));
+      expect(back.vocab.idOf('unseen')).toBe(tok.vocab.unkId);
+      m.dispose();
+    }
   });
 });
