@@ -231,14 +231,24 @@ function readTokenizer(rt: Runtime, text: string, vocabSize: number): Tokenizer 
  */
 function wordIndex(rt: Runtime, words: string, n: number): Int32Array | undefined {
   const nslots = vocabularySlots(n);
-  const text = rt.arena.alloc(words.length), starts = rt.arena.alloc(4 * (n + 1)), slots = rt.arena.allocZeroed(4 * nslots);
+  // Scratch: the words' bytes, their starts, the table. No room (a small maxMemory): the JavaScript path needs none.
+  const blocks: number[] = [];
+  try {
+    blocks.push(rt.arena.alloc(words.length));
+    blocks.push(rt.arena.alloc(4 * (n + 1)));
+    blocks.push(rt.arena.allocZeroed(4 * nslots));
+  } catch {
+    for (const b of blocks) rt.arena.release(b);
+    return undefined;
+  }
+  const [text, starts, slots] = blocks as [number, number, number];
   try {
     const { read, written } = new TextEncoder().encodeInto(words, new Uint8Array(rt.memory.buffer, text, words.length));
     if (read !== words.length || written !== words.length) return undefined; // not ASCII
     if (rt.kernels.vocab_index(text, words.length, slots, nslots, starts) !== n) return undefined;
     return new Int32Array(rt.memory.buffer, slots, nslots).slice();
   } finally {
-    rt.arena.release(slots); rt.arena.release(starts); rt.arena.release(text);
+    for (const b of blocks) rt.arena.release(b);
   }
 }
 
