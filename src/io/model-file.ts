@@ -243,8 +243,10 @@ function wordIndex(rt: Runtime, words: string, n: number): Int32Array | undefine
   }
   const [text, starts, slots] = blocks as [number, number, number];
   try {
-    const { read, written } = new TextEncoder().encodeInto(words, new Uint8Array(rt.memory.buffer, text, words.length));
-    if (read !== words.length || written !== words.length) return undefined; // not ASCII
+    // encode, then copy (encodeInto refuses a shared memory's view, as with threads in a browser).
+    const bytes = new TextEncoder().encode(words);
+    if (bytes.length !== words.length) return undefined; // not ASCII
+    new Uint8Array(rt.memory.buffer, text, bytes.length).set(bytes);
     if (rt.kernels.vocab_index(text, words.length, slots, nslots, starts) !== n) return undefined;
     return new Int32Array(rt.memory.buffer, slots, nslots).slice();
   } finally {
