@@ -506,7 +506,7 @@ async function evaluate(args: string[]): Promise<void> {
   if (tty && lastShown > 0) process.stderr.write('\r\x1b[2K');
   console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
     `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; ` +
-    (r.adapted ? `dynamic evaluation (--adapt ${adaptLr}: the model learnt from the text as it scored it; not a static score)` : `${r.batchSize} parallel parts`));
+    (r.adapted ? `dynamic evaluation (--adapt ${adaptLr}: the model learnt from the text as it scored it; not a static score)` : `${r.batchSize} parallel part${r.batchSize === 1 ? '' : 's'}`));
 }
 
 async function generate(args: string[]): Promise<void> {
