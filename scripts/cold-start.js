@@ -6,12 +6,13 @@
 //   node scripts/cold-start.js MODEL | deno run --allow-read scripts/cold-start.js MODEL | bun scripts/cold-start.js MODEL
 
 /**
- * Times a cold start on the given module and model bytes.
- * @param {any} mnemo @param {Uint8Array} bytes
+ * Times a cold start on the given module and model bytes. `wasm`: the builds'
+ * bytes, already fetched like the model's (else init() fetches or reads them).
+ * @param {any} mnemo @param {Uint8Array} bytes @param {Record<string, Uint8Array>} [wasm]
  */
-export async function coldStart(mnemo, bytes) {
+export async function coldStart(mnemo, bytes, wasm) {
   const t0 = performance.now();
-  const rt = await mnemo.init({ numThreads: 1 });
+  const rt = await mnemo.init(wasm ? { numThreads: 1, wasm } : { numThreads: 1 });
   const t1 = performance.now();
   const { model, tokenizer } = mnemo.loadModel(rt, bytes);
   const predictor = new mnemo.Predictor(model, tokenizer);
