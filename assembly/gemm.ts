@@ -256,66 +256,6 @@ function gemm_blocked(m: i32, n: i32, k: i32, alpha: f32,
   }
 }
 
-// M = 1 with op(B) prepacked: row 0 of micro_4x8, without the three padding
-// rows it would compute for nothing. Each accumulator sees the same madds in
-// the same order, and C the same stores, as in gemm_blocked, so the result is
-// bit for bit that of the blocked path (a batch of one equals a row of a batch).
-// Four panels at a time: eight independent accumulators hide the madd latency.
-function gemv_prepacked(n: i32, k: i32, alpha: f32, x: usize, incx: i32, bp: usize,
-                        beta: f32, c: usize, tmp: usize): void {
-  const stride = <usize>k * NR << 2; // bytes from one panel to the next
-  const full = n / NR;                 // panels of 8 valid columns
-  const va = f32x4.splat(alpha);
-  for (let pc = 0; pc < k; pc += KC) {
-    const kc = min(KC, k - pc);
-    const bet: f32 = pc == 0 ? beta : 1;
-    const vb = f32x4.splat(bet), overwrite = bet == 0;
-    const xs = x + (<usize>pc * <usize>incx << 2), xstep = <usize>incx << 2;
-    const first = bp + (<usize>pc * NR << 2);
-    let p = 0;
-    for (; p + 4 <= full; p += 4) {
-      let q = first + <usize>p * stride;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-      let xp = xs;
-      for (let kk = 0; kk < kc; kk++) {
-        const a = v128.load32_splat(xp);
-        a0 = madd(a, v128.load(q), a0); a1 = madd(a, v128.load(q, 16), a1);
-        b0 = madd(a, v128.load(q + stride), b0); b1 = madd(a, v128.load(q + stride, 16), b1);
-        c0 = madd(a, v128.load(q + 2 * stride), c0); c1 = madd(a, v128.load(q + 2 * stride, 16), c1);
-        d0 = madd(a, v128.load(q + 3 * stride), d0); d1 = madd(a, v128.load(q + 3 * stride, 16), d1);
-        xp += xstep; q += 32;
-      }
-      const cp = c + (<usize>p * NR << 2);
-      store_row(cp, a0, va, vb, overwrite); store_row(cp + 16, a1, va, vb, overwrite);
-      store_row(cp + 32, b0, va, vb, overwrite); store_row(cp + 48, b1, va, vb, overwrite);
-      store_row(cp + 64, c0, va, vb, overwrite); store_row(cp + 80, c1, va, vb, overwrite);
-      store_row(cp + 96, d0, va, vb, overwrite); store_row(cp + 112, d1, va, vb, overwrite);
-    }
-    for (; p * NR < n; p++) {
-      let q = first + <usize>p * stride;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      let xp = xs;
-      for (let kk = 0; kk < kc; kk++) {
-        const a = v128.load32_splat(xp);
-        a0 = madd(a, v128.load(q), a0); a1 = madd(a, v128.load(q, 16), a1);
-        xp += xstep; q += 32;
-      }
-      const cp = c + (<usize>p * NR << 2), nr = min(NR, n - p * NR);
-      if (nr == NR) {
-        store_row(cp, a0, va, vb, overwrite); store_row(cp + 16, a1, va, vb, overwrite);
-      } else { // the last, partial panel: as micro_4x8's edge tile
-        v128.store(tmp, a0); v128.store(tmp, a1, 16);
-        for (let j = 0; j < nr; j++) {
-          const v = alpha * load<f32>(tmp + (<usize>j << 2));
-          const o = cp + (<usize>j << 2);
-          store<f32>(o, overwrite ? v : v + bet * load<f32>(o));
-        }
-      }
-    }
-  }
-}
-
 // Scale C by beta (beta = 0 writes zeros without reading C). Used when K = 0.
 function scale_c(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
   for (let i = 0; i < m; i++) {
@@ -476,9 +416,7 @@ function run_serial(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars
                     b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize): void {
   if (mode == GEMV_N) gemv_n(n, k, alpha, a, ars, b, brs, beta, c);
   else if (mode == GEMV_T) gemv_t(n, k, alpha, a, b, bcs, beta, c);
-  else if (m == 1 && prepacked != 0) {
-    gemv_prepacked(n, k, alpha, a, acs, prepacked, beta, c, work + (<usize>(MC * KC + KC * NC) << 2));
-  } else gemm_blocked(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
+  else gemm_blocked(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
 }
 
 // Chunk `i` of a product split into chunks of `per` tiles: by columns (8-wide

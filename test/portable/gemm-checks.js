@@ -173,18 +173,6 @@ export function runPrepackedCase(rt, layout, m, n, k) {
     const out = C.toArray();
     const tol = Math.max(8 * Math.sqrt(k), 16) * U * 2;
     const problems = [];
-    // A row of a batch, computed alone (M = 1 takes its own kernel), is the same bit for bit
-    // (rows of whole 4-row tiles: the tile at the bottom of the batch stores differently).
-    for (let i = 0; i < m - (m % 4); i += Math.max(1, Math.floor(m / 8))) {
-      const R = rt.tensor([1, n]);
-      const aRow = A.offset + 4 * (transA ? i : i * k);
-      kern.gemm_prepacked(transA ? 1 : 0, 1, n, k, 1, aRow, lda, P.offset, 0, R.offset, n, rt.gemmWork);
-      kern.gemm_prepacked(transA ? 1 : 0, 1, n, k, 0.5, aRow, lda, P.offset, 1, R.offset, n, rt.gemmWork);
-      const row = R.toArray();
-      R.dispose();
-      const j = row.findIndex((v, jj) => !Object.is(v, out[i * n + jj]));
-      if (j >= 0) problems.push(`row ${i} alone: C[${i}, ${j}] = ${row[j]}, in the batch ${out[i * n + j]}`);
-    }
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0, mag = 0;
@@ -204,8 +192,7 @@ export function runPrepackedCase(rt, layout, m, n, k) {
 
 /** Prepacked cases: both op(A) layouts and both packings of B, across K and N blocks and tails. */
 export const PREPACKED_CASES = ['nn', 'nt', 'tn', 'tt'].flatMap((layout) =>
-  [[1, 9, 5], [1, 7, 3], [1, 33, 300], [1, 1024, 256], [1, 2100, 700], [3, 37, 13], [32, 1024, 256], [20, 300, 700],
-    [7, 2100, 9]].map(([m, n, k]) => ({ layout, m, n, k })));
+  [[1, 9, 5], [3, 37, 13], [32, 1024, 256], [20, 300, 700], [7, 2100, 9]].map(([m, n, k]) => ({ layout, m, n, k })));
 
 /** Stride cases: every layout, with tails. */
 export const STRIDE_CASES = ['nn', 'nt', 'tn', 'tt'].flatMap((layout) =>
