@@ -8,7 +8,7 @@ export {
   gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_ref, gemm_workspace_floats,
   gemm_pack_b, gemm_packed_b_floats, gemm_prepacked,
 } from "./gemm";
-export { sgd_update, adam_update, sum_squares, first_nonfinite, first_nan, scale_inplace } from "./optim";
+export { sgd_update, adam_update, sum_squares, first_nonfinite, scale_inplace } from "./optim";
 export { vec_exp, vec_sigmoid, vec_tanh } from "./math";
 export { tanh_backward } from "./activation";
 export { bias_add_rows, bias_grad_rows } from "./linear";

@@ -178,30 +178,16 @@ export function sum_squares(ptr: usize, n: i32): f64 {
  * engine still runs its baseline code: x·0 is NaN exactly for NaN and ±∞.
  */
 export function first_nonfinite(ptr: usize, n: i32): i32 {
-  return firstBad(ptr, n, false);
-}
-
-/** Index of the first NaN among n floats (±∞ allowed: log-probabilities), or −1. */
-export function first_nan(ptr: usize, n: i32): i32 {
-  return firstBad(ptr, n, true);
-}
-
-@inline function badLanes(x: v128, nanOnly: bool): v128 {
-  return nanOnly ? f32x4.ne(x, x) : f32x4.ne(f32x4.mul(x, f32x4.splat(0)), f32x4.splat(0));
-}
-
-@inline function firstBad(ptr: usize, n: i32, nanOnly: bool): i32 {
+  const zero = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = ptr + (<usize>i << 2);
-    const any = v128.or(v128.or(badLanes(v128.load(p), nanOnly), badLanes(v128.load(p, 16), nanOnly)),
-      v128.or(badLanes(v128.load(p, 32), nanOnly), badLanes(v128.load(p, 48), nanOnly)));
+    const any = v128.or(
+      v128.or(f32x4.ne(f32x4.mul(v128.load(p), zero), zero), f32x4.ne(f32x4.mul(v128.load(p, 16), zero), zero)),
+      v128.or(f32x4.ne(f32x4.mul(v128.load(p, 32), zero), zero), f32x4.ne(f32x4.mul(v128.load(p, 48), zero), zero)));
     if (v128.any_true(any)) break; // the scalar loop below finds which
   }
-  for (; i < n; i++) {
-    const x = load<f32>(ptr + (<usize>i << 2));
-    if (nanOnly ? x != x : !isFinite<f32>(x)) return i;
-  }
+  for (; i < n; i++) if (!isFinite<f32>(load<f32>(ptr + (<usize>i << 2)))) return i;
   return -1;
 }
 

@@ -54,7 +54,6 @@ export interface KernelExports {
     beta2: number, eps: number, weightDecay: number, decoupled: number, step: number): void;
   sum_squares(ptr: number, n: number): number;
   first_nonfinite(ptr: number, n: number): number;
-  first_nan(ptr: number, n: number): number;
   vocab_index(text: number, len: number, slots: number, nslots: number, starts: number): number;
   scale_inplace(ptr: number, n: number, s: number): void;
   threads_control_bytes(): number;
@@ -77,7 +76,7 @@ export type WasmFileName = BuildName | 'simd-threads' | 'relaxed-threads';
 export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
   'heap_base', 'build_relaxed', 'gemm_workspace_floats',
   'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref', 'gemm_packed_b_floats', 'gemm_pack_b', 'gemm_prepacked',
-  'sgd_update', 'adam_update', 'sum_squares', 'first_nonfinite', 'first_nan', 'scale_inplace', 'vocab_index',
+  'sgd_update', 'adam_update', 'sum_squares', 'first_nonfinite', 'scale_inplace', 'vocab_index',
   'vec_exp', 'vec_sigmoid', 'vec_tanh', 'tanh_backward', 'bias_add_rows', 'bias_grad_rows',
   'softmax_xent_forward', 'softmax_xent_backward', 'log_softmax_rows',
   'embedding_gather', 'embedding_scatter_add', 'dropout_forward', 'dropout_backward',

@@ -12,7 +12,7 @@ import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import type { LanguageModel } from './language-model.js';
 import type { LMState } from './model.js';
-import type { Tokenizer } from './tokenizer.js';
+import { encodeContext, type Tokenizer } from './tokenizer.js';
 
 /** One candidate next token. */
 export interface Prediction {
@@ -248,8 +248,9 @@ export class Predictor {
       const logits = model.decode(this.top!); // (1, V), a decoder buffer
       rt.kernels.log_softmax_rows(logits.offset, 1, V, logits.offset);
       this.logProbs.set(logits.data);
-      // −∞ is a probability of 0; NaN means the weights overflowed (one SIMD pass).
-      nan = rt.kernels.first_nan(logits.offset, V);
+      // −∞ is a probability of 0; NaN means the weights overflowed. Σx² (one SIMD pass) is NaN only if an element
+      // is (−∞ squares to +∞); which one is looked for only then.
+      if (Number.isNaN(rt.kernels.sum_squares(logits.offset, V))) nan = this.logProbs.findIndex((v) => v !== v);
     } finally {
       model.train(wasTraining);
     }
@@ -300,21 +301,9 @@ export class Predictor {
   /** The ids of `text` as a context, and the unfinished last word when `partial` applies. */
   private encodeContext(text: string, partial: boolean): { ids: Int32Array; partial?: string } {
     if (typeof text !== 'string') throw new MnemoError(`Predictor: text must be a string, got ${typeof text}`);
-    const tok = this.tokenizer;
-    if (tok.level !== 'word') return { ids: tok.encode(text) };
-    let word: string | undefined;
-    let body = text;
-    if (partial && /\S$/.test(text)) {
-      const m = /\S+$/.exec(text)!;
-      word = tok.lowercase ? m[0].toLowerCase() : m[0];
-      body = text.slice(0, m.index);
-    }
-    let ids = tok.encode(body);
-    // encode() ends every non-empty line with '</s>'; keep it only if a '\n' follows the last word.
-    const tail = /\s*$/.exec(body)![0];
-    if (ids.length > 0 && ids[ids.length - 1] === tok.eos && !tail.includes('\n')) ids = ids.subarray(0, ids.length - 1);
-    return word === undefined ? { ids } : { ids, partial: word };
+    return encodeContext(this.tokenizer, text, partial);
   }
+
 }
 
 /** The hash of the empty id sequence. */

@@ -360,6 +360,26 @@ export function tokenizerFromJSON(json: unknown, /** @internal */ index?: Int32A
   }
 }
 
+/**
+ * The ids of `text` as the context of a next-token prediction (Predictor, NgramLM):
+ * as encode(), except that at word level the '</s>' a line gets is kept only
+ * when a '\n' follows its last word, and with `partial` an unfinished last word
+ * (no white space after it) is returned apart, case-folded as the tokenizer does.
+ */
+export function encodeContext(tok: Tokenizer, text: string, partial: boolean): { ids: Int32Array; partial?: string } {
+  if (tok.level !== 'word') return { ids: tok.encode(text) };
+  let word: string | undefined;
+  let body = text;
+  if (partial && /\S$/.test(text)) {
+    const m = /\S+$/.exec(text)!;
+    word = tok.lowercase ? m[0].toLowerCase() : m[0];
+    body = text.slice(0, m.index);
+  }
+  let ids = tok.encode(body);
+  if (ids.length > 0 && ids[ids.length - 1] === tok.eos && !/\s*$/.exec(body)![0].includes('\n')) ids = ids.subarray(0, ids.length - 1);
+  return word === undefined ? { ids } : { ids, partial: word };
+}
+
 /** A token and how often it occurs. */
 export interface TokenCount {
   token: string;

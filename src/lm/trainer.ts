@@ -465,18 +465,15 @@ function f32(data: Float32Array): SafetensorsTensorInput {
   return { dtype: 'F32', shape: [data.length], data };
 }
 
-/** Resolves after the event loop has had a turn: setImmediate where there is one, else a MessageChannel message, else setTimeout. */
+/** Resolves after the event loop has had a turn: setImmediate where there is one (Node, Bun), else a MessageChannel message. */
 function macrotask(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => void };
-  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
-  if (typeof MessageChannel === 'function') {
-    return new Promise((resolve) => {
-      const { port1, port2 } = new MessageChannel();
-      port1.onmessage = () => { port1.close(); resolve(); };
-      port2.postMessage(null);
-    });
-  }
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => { port1.close(); resolve(); };
+    port2.postMessage(null);
+  });
 }
 
 function now(): number {

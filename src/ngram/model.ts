@@ -16,7 +16,7 @@
 
 import { FileFormatError, MnemoError, NotADistributionError, ShapeError, ZeroProbabilityError } from '../errors.js';
 import { generateOptions, sample, topIds, type GenerateOptions, type Prediction, type PredictTextOptions } from '../lm/predictor.js';
-import { WordTokenizer, type Tokenizer, type Vocabulary } from '../lm/tokenizer.js';
+import { encodeContext, WordTokenizer, type Tokenizer, type Vocabulary } from '../lm/tokenizer.js';
 import { Random } from '../random.js';
 import { readARPA, writeARPA } from './arpa.js';
 import { readNgramFile, writeNgramFile } from './file.js';
@@ -430,20 +430,7 @@ export class NgramLM {
   /** Context → ids; for text, as Predictor: the '</s>' of the last line only if a newline ends it, and the partial last word. */
   private contextIds(context: NgramContext, partial: boolean, what: string): { ids: Int32Array; partial?: string } {
     const tok = this.tokenizer, vocab = tok.vocab;
-    if (typeof context === 'string') {
-      if (tok.level !== 'word') return { ids: tok.encode(context) };
-      let word: string | undefined;
-      let body = context;
-      if (partial && /\S$/.test(context)) {
-        const m = /\S+$/.exec(context)!;
-        word = tok.lowercase ? m[0].toLowerCase() : m[0];
-        body = context.slice(0, m.index);
-      }
-      let ids = tok.encode(body);
-      const tail = /\s*$/.exec(body)![0];
-      if (ids.length > 0 && ids[ids.length - 1] === tok.eos && !tail.includes('\n')) ids = ids.subarray(0, ids.length - 1);
-      return word === undefined ? { ids } : { ids, partial: word };
-    }
+    if (typeof context === 'string') return encodeContext(tok, context, partial);
     if (!(context instanceof Int32Array) && !Array.isArray(context)) {
       throw new MnemoError(`${what}: context must be text, an array of tokens or ids, or an Int32Array, got ${typeof context}`);
     }
