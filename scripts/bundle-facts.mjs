@@ -74,6 +74,45 @@ const chromium = await chromiumColdStart();
 if (chromium.skipped) cold.chromium = chromium;
 else { cold['chromium (init fetches the wasm)'] = chromium.fetches; cold['chromium (wasm fetched before)'] = chromium.fetched; }
 
+// workerd: the edge example serving this model, a fresh workerd process each run. Its clock
+// stands still while a request computes, so the time is taken from outside: the first
+// request (instantiate the precompiled wasm, load the model, first prediction, and HTTP on
+// 127.0.0.1), then a second one (a prediction and HTTP) for comparison.
+cold.workerd = await workerdColdStart();
+
+async function workerdColdStart() {
+  const { createServer, get } = await import('node:http');
+  const { connect } = await import('node:net');
+  const { spawn } = await import('node:child_process');
+  const request = (url) => new Promise((resolve, reject) => {
+    const t = performance.now();
+    get(url, (res) => { res.resume(); res.on('end', () => resolve({ ms: performance.now() - t, status: res.statusCode })); }).on('error', reject);
+  });
+  const freePort = () => new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+  const listening = (port) => new Promise((resolve) => { const c = connect(port, '127.0.0.1', () => { c.end(); resolve(true); }).on('error', () => resolve(false)); });
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['examples/edge/serve.mjs', '--port', String(port), '--model', modelPath], { cwd: repo, stdio: 'ignore' });
+    try {
+      const until = Date.now() + 60_000;
+      while (!(await listening(port))) {
+        if (Date.now() > until) throw new Error('workerd did not listen within 60 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const url = `http://127.0.0.1:${port}/predict?text=the&k=5`;
+      const first = await request(url), second = await request(url);
+      if (first.status !== 200 || second.status !== 200) throw new Error(`workerd answered ${first.status}, ${second.status}`);
+      runs.push({ first: first.ms, second: second.ms });
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+  return { build: 'relaxed', runs: RUNS, firstRequestMs: median(runs.map((r) => r.first)), secondRequestMs: median(runs.map((r) => r.second)) };
+}
+
 function summarize(runs) {
   return {
     build: runs[0].build, runs: runs.length,
@@ -143,5 +182,8 @@ console.log(`Cold start with a ${(modelBytes / 2 ** 20).toFixed(2)} MiB model (m
 console.log('| runtime | build | init (compile + instantiate) | load model | first prediction | total |\n|---|---|---:|---:|---:|---:|');
 for (const [rt, c] of Object.entries(cold)) {
   if (c.skipped) { console.log(`| ${rt} | skipped: ${c.skipped} | | | | |`); continue; }
+  if (rt === 'workerd') continue;
   console.log(`| ${rt} | ${c.build} | ${c.initMs.toFixed(1)} | ${c.loadMs.toFixed(1)} | ${c.predictMs.toFixed(1)} | **${c.totalMs.toFixed(1)}** |`);
 }
+console.log(`\nworkerd (the edge example, timed from outside): first request ${cold.workerd.firstRequestMs.toFixed(1)} ms `
+  + `(instantiate, load the model, first prediction, HTTP); a second request ${cold.workerd.secondRequestMs.toFixed(1)} ms`);

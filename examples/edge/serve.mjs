@@ -4,8 +4,9 @@
 // bare names up beside the importing module), the worker,
 // handler.js and the model as a data module, then runs the workerd binary
 // itself (so the pid is the server's; Ctrl-C stops it).
-//   node examples/make-model.mjs && node examples/edge/serve.mjs [--port 8787] [--config-only]
-// --config-only prints the config instead of serving.
+//   node examples/make-model.mjs && node examples/edge/serve.mjs [--port 8787] [--model FILE] [--config-only]
+// --config-only prints the config instead of serving; --model serves another model file
+// inside the repository (scripts/bundle-facts.mjs times cold starts with its 5 MB model).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,11 @@ const portAt = args.indexOf('--port');
 const port = portAt >= 0 ? Number(args[portAt + 1]) : 8787;
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in [0, 65535], got ${args[portAt + 1]}`);
 
-for (const f of ['dist/src/index.js', 'dist/build/mnemo-simd.wasm', 'examples/edge/model.safetensors']) {
+const modelAt = args.indexOf('--model');
+const modelPath = modelAt >= 0 ? fileURLToPath(new URL(args[modelAt + 1], `file://${process.cwd()}/`)) : join(repo, 'examples/edge/model.safetensors');
+if (!modelPath.startsWith(repo)) throw new Error(`--model must be a file inside ${repo}, got ${modelPath}`);
+const model = modelPath.slice(repo.length);
+for (const f of ['dist/src/index.js', 'dist/build/mnemo-simd.wasm', model]) {
   if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run npm run build, then node examples/make-model.mjs`);
 }
 
@@ -44,7 +49,7 @@ const worker :Workerd.Worker = (
   modules = [
     (name = "examples/edge/worker.js", esModule = embed "/examples/edge/worker.js"),
     (name = "examples/edge/handler.js", esModule = embed "/examples/edge/handler.js"),
-    (name = "examples/edge/model.safetensors", data = embed "/examples/edge/model.safetensors"),
+    (name = "examples/edge/model.safetensors", data = embed "/${model}"),
     # workerd resolves a bare specifier as a path beside the importing module.
     (name = "examples/edge/mnemo", esModule = "export * from '../../dist/src/index.js';"),
     (name = "examples/edge/mnemo/wasm/simd.wasm", wasm = embed "/dist/build/mnemo-simd.wasm"),
