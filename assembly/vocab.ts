@@ -15,12 +15,15 @@
 export function vocab_index(text: usize, len: i32, slots: usize, nslots: i32, starts: usize): i32 {
   const mask = <u32>nslots - 1;
   let id = 0, begin = 0;
+  let h: u32 = 5381;
   for (let i = 0; i <= len; i++) {
-    if (i < len && load<u8>(text + <usize>i) != 0x20) continue;
-    // The word [begin, i): hash as hashToken does (djb2 kept below 2^24 before each multiply, then h ^ h >>> 13).
-    let h: u32 = 5381;
-    for (let j = begin; j < i; j++) h = (h & 0xffffff) * 33 + <u32>load<u8>(text + <usize>j);
-    let s = (h ^ (h >>> 13)) & mask;
+    const c = i < len ? <u32>load<u8>(text + <usize>i) : 0x20;
+    // The word [begin, i): hashed as hashToken does (djb2 kept below 2^24 before each multiply, then lowbias32).
+    if (c != 0x20) { h = (h & 0xffffff) * 33 + c; continue; }
+    h = (h ^ (h >>> 16)) * 0x7feb352d;
+    h = (h ^ (h >>> 15)) * 0x846ca68b;
+    let s = (h ^ (h >>> 16)) & mask;
+    h = 5381;
     store<i32>(starts + (<usize>id << 2), begin);
     for (let e = load<i32>(slots + (<usize>s << 2)); e != 0; e = load<i32>(slots + (<usize>s << 2))) {
       const o = load<i32>(starts + (<usize>(e - 1) << 2));

@@ -527,16 +527,20 @@ export function vocabularySlots(n: number): number {
 
 /**
  * The Vocabulary's hash of `s`: h = h·33 + c over its UTF-16 code units (djb2),
- * kept below 2^24 before each multiplication, then one xor-shift to bring the
- * high bits into the low ones. Every intermediate stays a small integer (< 2^30),
- * which V8's interpreter and baseline code keep unboxed: a 32-bit hash such as
- * FNV-1a would allocate a heap number per character there (about 1 MB of
- * garbage for a 10,000-word vocabulary at cold start).
+ * kept below 2^24 before each multiplication, so that every intermediate stays
+ * a small integer (< 2^30), which V8's interpreter and baseline code keep
+ * unboxed (a 32-bit hash such as FNV-1a would allocate a heap number per
+ * character there: about 1 MB of garbage for a 10,000-word vocabulary at cold
+ * start). Then one 32-bit finalizer (xor-shift-multiply twice, "lowbias32"),
+ * so that tokens with nearby hashes ('w1', 'w2', … or numbers) land in distant
+ * slots: with djb2's value alone, linear probing made long clusters of them.
  */
 function hashToken(s: string): number {
   let h = 5381;
   for (let i = 0; i < s.length; i++) h = (h & 0xffffff) * 33 + s.charCodeAt(i);
-  return h ^ (h >>> 13);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
 }
 
 function describe(v: unknown): string {
