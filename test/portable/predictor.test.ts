@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as mnemo from 'mnemo';
 import { rng } from './gemm-checks.js';
+import { topIds } from '../../src/lm/predictor.js';
 
 const TEXT = 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n';
 
@@ -197,5 +198,19 @@ describe('Predictor', () => {
     p.dispose();
     small.dispose();
     model.dispose();
+  });
+});
+
+describe('topIds', () => {
+  it('equals a full sort (descending, ties by lower id), with ties, −∞, k ≥ n and a filter', () => {
+    const r = rng(9);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(r() * 40 + 20) % 60, k = 1 + Math.floor(Math.abs(r()) * 70) % 70;
+      // Few distinct values, so that ties are common; some −∞ (a probability of 0).
+      const v = Float32Array.from({ length: n }, () => (Math.abs(r()) < 0.1 ? -Infinity : Math.round(r() * 4) / 2));
+      const keep = trial % 2 ? (id: number) => id % 3 !== 0 : undefined;
+      const want = [...v.keys()].filter((i) => !keep || keep(i)).sort((a, b) => (v[b]! - v[a]!) || a - b).slice(0, k);
+      expect(topIds(v, k, keep), `trial ${trial}`).toEqual(want);
+    }
   });
 });
