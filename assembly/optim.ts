@@ -94,20 +94,21 @@ export function sgd_update(param: usize, grad: usize, buf: usize, n: i32, lr: f6
 
 /**
  * torch.optim.Adam (decoupled = 0) and AdamW (decoupled = 1) on one tensor of
- * n floats, `step` being the step count including this update (1 on the first):
+ * n floats, with the bias corrections bc1 = 1 − β1^step and bc2 = 1 − β2^step of the
+ * step count including this update (1 on the first), formed by the caller:
  *   AdamW: p = p·(1 − lr·wd)        Adam: g = g + wd·p   (if wd ≠ 0)
  *   m = β1·m + (1 − β1)·g
  *   v = β2·v + (1 − β2)·g·g
- *   denom = sqrt(v) / sqrt(1 − β2^step) + eps
- *   p = p − (lr / (1 − β1^step))·m / denom
- * The bias corrections, the step size and sqrt(1 − β2^step) are formed in f64,
- * as PyTorch does them in Python floats, then rounded to f32. `grad` is not
- * modified. (Math.pow here is the same algorithm as glibc's pow, which Python uses.)
+ *   denom = sqrt(v) / sqrt(bc2) + eps
+ *   p = p − (lr / bc1)·m / denom
+ * The step size and sqrt(bc2) are formed in f64, as PyTorch does them in Python
+ * floats, then rounded to f32. `grad` is not modified. (The caller's powers come
+ * from JavaScript's Math.pow, which differs from glibc's, Python's, in the last bit
+ * of 3.7 % of β^step for the usual betas; the f32 step size and sqrt(bc2) were the
+ * same in all 1.4 M cases checked: 7 betas, steps 1 to 200,000.)
  */
 export function adam_update(param: usize, grad: usize, m: usize, v: usize, n: i32, lr: f64, beta1: f64,
-  beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, step: i32): void {
-  const bc1 = 1.0 - Math.pow(beta1, <f64>step);
-  const bc2 = 1.0 - Math.pow(beta2, <f64>step);
+  beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, bc1: f64, bc2: f64): void {
   const stepSize = <f32>(lr / bc1), bc2Sqrt = <f32>Math.sqrt(bc2);
   const b1 = <f32>beta1, b2 = <f32>beta2, omb1 = <f32>(1.0 - beta1), omb2 = <f32>(1.0 - beta2);
   const epsF = <f32>eps, wd = <f32>weightDecay, decay = <f32>(1.0 - lr * weightDecay);

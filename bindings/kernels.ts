@@ -51,7 +51,7 @@ export interface KernelExports {
   sgd_update(param: number, grad: number, momentumBuf: number, n: number, lr: number, momentum: number,
     dampening: number, weightDecay: number, nesterov: number, first: number): void;
   adam_update(param: number, grad: number, m: number, v: number, n: number, lr: number, beta1: number,
-    beta2: number, eps: number, weightDecay: number, decoupled: number, step: number): void;
+    beta2: number, eps: number, weightDecay: number, decoupled: number, bc1: number, bc2: number): void;
   sum_squares(ptr: number, n: number): number;
   first_nonfinite(ptr: number, n: number): number;
   vocab_index(text: number, len: number, slots: number, nslots: number, starts: number): number;

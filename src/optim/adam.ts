@@ -75,9 +75,10 @@ export class Adam extends Optimizer {
     const k = this.runtime.kernels;
     const decoupled = this.decoupled ? 1 : 0;
     const [beta1, beta2] = this.hp.betas;
+    const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step; // bias corrections, in f64 as PyTorch's Python floats
     for (const [i, p] of this.params.entries()) {
       k.adam_update(p.value.offset, p.grad.offset, this.expAvg[i]!.offset, this.expAvgSq[i]!.offset, p.value.size,
-        this.lr, beta1, beta2, this.hp.eps, this.hp.weightDecay, decoupled, step);
+        this.lr, beta1, beta2, this.hp.eps, this.hp.weightDecay, decoupled, bc1, bc2);
     }
     this.steps = step;
   }
