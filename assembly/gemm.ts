@@ -397,6 +397,44 @@ function gemv_t_finish(kk: i32, k: i32, x: usize, r0: usize, ld: usize, sum: v12
   v128.store(yo, sum);
 }
 
+// C (M, N) = alpha·A·Bᵀ + beta·C for a few rows of A, reading A (M, K) and B (N, K)
+// in place: both run along K, so each element of C is a dot product of two
+// contiguous rows. Two rows of A by four rows of B at a time (8 accumulators, 6
+// loads per 8 madds, as the packed micro-kernel), the four B rows staying in L1
+// while every pair of A rows passes. Packing all of B for a few rows of A would
+// cost about as much as the product (y = h·Wᵀ with W the (V, H) output layer).
+function gemm_dot(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, b: usize, ldb: i32,
+                  beta: f32, c: usize, ldc: i32): void {
+  const la = <usize>lda << 2, lb = <usize>ldb << 2, lc = <usize>ldc << 2;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const b0 = b + <usize>j * lb;
+    for (let i = 0; i < m; i += 2) {
+      const a0 = a + <usize>i * la, two = i + 1 < m;
+      const a1 = two ? a0 + la : a0; // an odd last row is computed twice, stored once
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+      let kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        const o = <usize>kk << 2;
+        const x0 = v128.load(a0 + o), x1 = v128.load(a1 + o);
+        let r = b0 + o;
+        let w = v128.load(r); s00 = madd(x0, w, s00); s10 = madd(x1, w, s10); r += lb;
+        w = v128.load(r); s01 = madd(x0, w, s01); s11 = madd(x1, w, s11); r += lb;
+        w = v128.load(r); s02 = madd(x0, w, s02); s12 = madd(x1, w, s12); r += lb;
+        w = v128.load(r); s03 = madd(x0, w, s03); s13 = madd(x1, w, s13);
+      }
+      const co = c + <usize>i * lc + (<usize>j << 2);
+      gemv_t_finish(kk, k, a0, b0, lb, hsum4(s00, s01, s02, s03), alpha, beta, co);
+      if (two) gemv_t_finish(kk, k, a1, b0, lb, hsum4(s10, s11, s12, s13), alpha, beta, co + lc);
+    }
+  }
+  // The last N mod 4 columns.
+  if (j < n) {
+    for (let i = 0; i < m; i++) gemv_t(n - j, k, alpha, a + <usize>i * la, b + <usize>j * lb, ldb, beta, c + <usize>i * lc + (<usize>j << 2));
+  }
+}
+
 // ---------------------------------------------------------------------------
 // One-thread execution of a product, and its split over the pool.
 
@@ -407,6 +445,12 @@ function gemv_t_finish(kk: i32, k: i32, x: usize, r0: usize, ld: usize, sum: v12
 @inline const GEMV_N: i32 = 1;   // M = 1, op(B) = B: x at a (stride ars), B (K, N) with ldb = brs
 // @ts-ignore: decorator
 @inline const GEMV_T: i32 = 2;   // M = 1, op(B) = Bᵀ: x at a (contiguous), B (N, K) with ldb = bcs
+// @ts-ignore: decorator
+@inline const DOT: i32 = 3;      // small M, op(A) = A, op(B) = Bᵀ: A (M, K) with lda = ars, B (N, K) with ldb = bcs
+
+// Most rows of A for which gemm_nt reads B in place (gemm_dot) rather than packing it.
+// @ts-ignore: decorator
+@inline const DOT_MAX_M: i32 = 32;
 
 // Smallest product (M·N·K) worth splitting over threads.
 // @ts-ignore: decorator
@@ -416,6 +460,7 @@ function run_serial(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars
                     b: usize, brs: i32, bcs: i32, beta: f32, c: usize, ldc: i32, work: usize, prepacked: usize): void {
   if (mode == GEMV_N) gemv_n(n, k, alpha, a, ars, b, brs, beta, c);
   else if (mode == GEMV_T) gemv_t(n, k, alpha, a, b, bcs, beta, c);
+  else if (mode == DOT) gemm_dot(m, n, k, alpha, a, ars, b, bcs, beta, c, ldc);
   else gemm_blocked(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, work, prepacked);
 }
 
@@ -430,7 +475,7 @@ function run_chunk(mode: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, ars:
     const jo = <usize>j0;
     let bb = b, pp = prepacked;
     if (mode == GEMV_N) bb = b + (jo << 2);
-    else if (mode == GEMV_T) bb = b + (jo * <usize>bcs << 2);
+    else if (mode == GEMV_T || mode == DOT) bb = b + (jo * <usize>bcs << 2);
     else if (prepacked != 0) pp = prepacked + (jo * <usize>k << 2);   // (j0 / NR) panels of k·NR floats
     else bb = b + (jo * <usize>bcs << 2);
     run_serial(mode, m, j1 - j0, k, alpha, a, ars, acs, bb, brs, bcs, beta, c + (jo << 2), ldc, work, pp);
@@ -507,7 +552,7 @@ export function gemm_nt(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, 
                         beta: f32, c: usize, ldc: i32, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, ldc); return; }
-  run(m == 1 ? GEMV_T : BLOCKED, m, n, k, alpha, a, lda, 1, b, 1, ldb, beta, c, ldc, work, 0);
+  run(m == 1 ? GEMV_T : m <= DOT_MAX_M ? DOT : BLOCKED, m, n, k, alpha, a, lda, 1, b, 1, ldb, beta, c, ldc, work, 0);
 }
 
 /** C (M, N) = alpha·Aᵀ·B + beta·C; A (K, M) lda, B (K, N) ldb. */

@@ -47,6 +47,8 @@ export function gemmCases() {
   add(5, 2049, 3); add(2, 2050, 9);
   // K in the thousands.
   add(5, 7, 3000); add(33, 17, 4099); add(1, 21, 5000);
+  // A·Bᵀ reads B in place up to M = 32 (gemm_dot): its edge, odd M, N tails past 4-column groups.
+  add(32, 13, 261); add(33, 13, 261); add(3, 1003, 129);
   // M = 1 (the gemv path) with tails of N and K.
   for (const [n, k] of [[1, 1], [3, 2], [4, 4], [13, 5], [100, 257], [1001, 31]]) add(1, n, k);
   // alpha / beta: accumulate, scale, alpha = 0, and beta = 0 over NaN (C must not be read).
