@@ -6,6 +6,8 @@
  *   --filter SUBSTR   run only cases whose label contains SUBSTR (case-insensitive)
  *   --section NAMES   comma-separated sections to run (default: all; now: gemm, train, infer, scaling)
  *   --quick           smoke run: one short round per case (numbers are rough)
+ *   --rounds N        interleaved rounds per case (default 4): on a shared machine whose
+ *                     speed comes and goes, more rounds give the best sample more chances
  *   --check           instead of timing, run the sections' correctness checks
  *                     (train: the loss falls over 20 steps on a repeating sequence)
  *   --ghz N           clock used for the % of SIMD128 peak (default 2.5)
@@ -26,7 +28,7 @@ const SECTIONS = {
   scaling: () => import('./scaling.js'),
 };
 
-const USAGE = `usage: node bench/run.js [--json FILE] [--filter SUBSTR] [--section ${Object.keys(SECTIONS).join(',')}] [--quick] [--check] [--ghz N]`;
+const USAGE = `usage: node bench/run.js [--json FILE] [--filter SUBSTR] [--section ${Object.keys(SECTIONS).join(',')}] [--quick] [--rounds N] [--check] [--ghz N]`;
 
 function parse() {
   const { values } = parseArgs({
@@ -35,6 +37,7 @@ function parse() {
       filter: { type: 'string', default: '' },
       section: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
       check: { type: 'boolean', default: false },
       ghz: { type: 'string', default: '2.5' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -44,11 +47,13 @@ function parse() {
     console.log(USAGE);
     process.exit(0);
   }
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be an integer ≥ 1, got ${values.rounds}`);
   const ghz = Number(values.ghz);
   if (!(ghz > 0)) throw new Error(`--ghz must be a positive number, got ${values.ghz}`);
   const sections = values.section ? values.section.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(SECTIONS);
   for (const s of sections) if (!(s in SECTIONS)) throw new Error(`unknown section '${s}'; known: ${Object.keys(SECTIONS).join(', ')}`);
-  return { json: values.json, filter: values.filter, quick: values.quick, check: values.check, ghz, sections };
+  return { json: values.json, filter: values.filter, quick: values.quick, rounds, check: values.check, ghz, sections };
 }
 
 async function main() {
@@ -63,7 +68,8 @@ async function main() {
     console.error('dist/ is missing: run `npm run build` first');
     process.exit(1);
   }
-  const profile = args.quick ? PROFILES.quick : PROFILES.full;
+  const base = args.quick ? PROFILES.quick : PROFILES.full;
+  const profile = args.rounds === undefined ? base : { ...base, rounds: args.rounds };
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
