@@ -27,6 +27,15 @@ export function heap_base(): usize {
   return __heap_base;
 }
 
+/**
+ * The kernels' interface version, which bindings/kernels.ts (KERNEL_ABI) must equal: raise
+ * both when a kernel's arguments or meaning change (2: adam_update takes the bias
+ * corrections), so that a stale .wasm (a cache, a copy) is refused instead of misread.
+ */
+export function abi_version(): i32 {
+  return 2;
+}
+
 /** 1 in the relaxed-SIMD build, 0 in the plain SIMD build. */
 export function build_relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

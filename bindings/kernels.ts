@@ -4,6 +4,7 @@
 
 /** Exports of mnemo-simd.wasm and mnemo-relaxed.wasm (both builds have the same exports). */
 export interface KernelExports {
+  abi_version(): number;
   heap_base(): number;
   build_relaxed(): number;
   gemm_workspace_floats(): number;
@@ -72,9 +73,12 @@ export type BuildName = 'simd' | 'relaxed';
 /** Key of one compiled file: a flavour, or a flavour's threads build. */
 export type WasmFileName = BuildName | 'simd-threads' | 'relaxed-threads';
 
+/** The kernels' interface version these bindings call (assembly/index.ts abi_version). */
+export const KERNEL_ABI = 2;
+
 /** Names of the kernel exports every build must provide. */
 export const REQUIRED_EXPORTS: readonly (keyof KernelExports)[] = [
-  'heap_base', 'build_relaxed', 'gemm_workspace_floats',
+  'abi_version', 'heap_base', 'build_relaxed', 'gemm_workspace_floats',
   'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'gemm_ref', 'gemm_packed_b_floats', 'gemm_pack_b', 'gemm_prepacked',
   'sgd_update', 'adam_update', 'sum_squares', 'first_nonfinite', 'scale_inplace', 'vocab_index',
   'vec_exp', 'vec_sigmoid', 'vec_tanh', 'tanh_backward', 'bias_add_rows', 'bias_grad_rows',

@@ -4,7 +4,7 @@
 
 import { UnsupportedRuntimeError, WasmLoadError } from '../src/errors.js';
 import { hasRelaxedSimd, hasSimd } from './features.js';
-import { REQUIRED_EXPORTS, type BuildName, type KernelExports, type WasmFileName } from './kernels.js';
+import { KERNEL_ABI, REQUIRED_EXPORTS, type BuildName, type KernelExports, type WasmFileName } from './kernels.js';
 
 export type { BuildName, KernelExports, WasmFileName } from './kernels.js';
 export { hasRelaxedSimd, hasSimd } from './features.js';
@@ -167,6 +167,10 @@ export async function loadKernels(memory: WebAssembly.Memory, options: LoadOptio
   const missing = REQUIRED_EXPORTS.filter((name) => typeof exports[name] !== 'function');
   if (missing.length > 0) {
     throw new WasmLoadError(`the wasm module is not a mnemo build of this version: missing exports ${missing.join(', ')}`);
+  }
+  if (exports.abi_version() !== KERNEL_ABI) {
+    throw new WasmLoadError(`the wasm module is from another mnemo version: kernel interface ${exports.abi_version()}, `
+      + `these bindings call ${KERNEL_ABI} (rebuild, or serve the .wasm files of the same package version)`);
   }
   const build: BuildName = exports.build_relaxed() === 1 ? 'relaxed' : 'simd';
   if (expected !== undefined && build !== expected) {
