@@ -95,10 +95,11 @@ describe('mnemo CLI', () => {
     writeFileSync(corpus, Array.from({ length: 20_000 }, (_, i) => `line ${i % 97} of the text ${i % 13} .`).join('\n') + '\n');
     const args = [cli, 'train', corpus, '--epochs', '50', '--hidden', '128', '--embedding', '128', '--batch', '4', '--bptt', '10', '--out', model];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
+    let stdout = '', sent = false;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (/training a word-level/.test(stdout)) setTimeout(() => child.kill('SIGTERM'), 500);
+      // One signal only: a second SIGTERM while the checkpoint is written would (rightly) end the process at once.
+      if (!sent && /training a word-level/.test(stdout)) { sent = true; setTimeout(() => child.kill('SIGTERM'), 500); }
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(code, stdout).toBe(143);
