@@ -68,6 +68,8 @@ eval options:     --batch N (parts scored side by side, default 10; 1 = the exac
                   --adapt LR  dynamic evaluation: the model keeps learning from the text
                   it scores, one step of rate LR after each window (2e-4 suits char
                   models); batch 1; slower; reported apart from the static score
+                  --mix NGRAM  interpolate with an n-gram model (train --model ngram on
+                  the same text and level): weights learnt as the text is scored
 generate options: --prompt TEXT --tokens N (at most 1000000) --temperature T --top-k K --top-p P --seed S
 predict options:  --top-k K  --max-bytes N (longest input line, default 16384; longer
                   lines, invalid UTF-8 and control characters are refused, and predict
@@ -461,10 +463,10 @@ function trainNgram(tok: Tokenizer, trainIds: Int32Array, validIds: Int32Array |
   showPredictions(lm, tok, tok.level === 'word' ? ['The', 'It was', 'In the', 'He said that'] : ['And the', 'In the beginning', 'Thou shalt']);
 }
 
-async function openModel(path: string | undefined): Promise<{ rt: Runtime; model: LanguageModel | NgramLM; tok: Tokenizer }> {
+async function openModel(path: string | undefined, runtime?: Runtime): Promise<{ rt: Runtime; model: LanguageModel | NgramLM; tok: Tokenizer }> {
   if (!path) throw new UsageError('give the model file (from mnemo train --out)');
   if (!existsSync(path)) throw new UsageError(`no such model file: ${path}`);
-  const rt = await init();
+  const rt = runtime ?? await init();
   const bytes = new Uint8Array(readFileSync(path));
   if (readSafetensorsLayout(bytes).metadata.format === NGRAM_FORMAT) { // the header only: no copy of the tensors
     const lm = NgramLM.load(bytes);
@@ -475,12 +477,13 @@ async function openModel(path: string | undefined): Promise<{ rt: Runtime; model
 }
 
 async function evaluate(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' }, adapt: { type: 'string' } } });
-  const { model, tok } = await openModel(positionals[0]);
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' }, adapt: { type: 'string' }, mix: { type: 'string' } } });
+  const { rt, model, tok } = await openModel(positionals[0]);
   const text = positionals[1] ? readText(positionals[1]) : (await loadBrown()).valid;
   const ids = tok.encode(text);
   if (model instanceof NgramLM) {
     if (values.adapt !== undefined) throw new UsageError('--adapt (dynamic evaluation) is for neural models, not n-gram models');
+    if (values.mix !== undefined) throw new UsageError('--mix interpolates a neural model with an n-gram model: give the neural model first');
     const r = model.perplexity(ids, { allowUnnormalized: true });
     console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
       `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; each of ${r.lines.toLocaleString('en-US')} lines ` +
@@ -489,9 +492,18 @@ async function evaluate(args: string[]): Promise<void> {
   }
   const adaptLr = values.adapt === undefined ? undefined : num(values.adapt, 'adapt', 0, 1e-12, 1);
   if (adaptLr !== undefined && values.batch !== undefined && values.batch !== '1') throw new UsageError('--adapt scores with --batch 1');
+  let ngram: NgramLM | undefined;
+  if (values.mix !== undefined) {
+    if (values.mix === '' || !existsSync(values.mix)) throw new UsageError(`--mix: no such n-gram model file: ${values.mix}`);
+    const other = await openModel(values.mix, rt);
+    if (!(other.model instanceof NgramLM)) throw new UsageError(`--mix: ${values.mix} is a neural model; give an n-gram model (train --model ngram)`);
+    if (!other.model.isDistribution) throw new UsageError(`--mix: ${values.mix} uses smoothing '${other.model.smoothing}', which gives scores, not probabilities`);
+    ngram = other.model;
+  }
   const tty = process.stderr.isTTY, started = Date.now();
   let lastShown = 0;
   const r = perplexity(model, ids, {
+    ...(ngram ? { mix: { ngram, tokenizer: tok } } : {}),
     startToken: tok.eos, batchSize: int(values.batch, 'batch', adaptLr === undefined ? 10 : 1),
     ...(adaptLr === undefined ? {} : { adapt: { lr: adaptLr } }),
     onProgress: (done, total) => { // only a slow evaluation (dynamic, or a big model) shows progress
@@ -506,7 +518,8 @@ async function evaluate(args: string[]): Promise<void> {
   if (tty && lastShown > 0) process.stderr.write('\r\x1b[2K');
   console.log(`perplexity ${r.ppl.toFixed(2)} (${r.bitsPerToken.toFixed(4)} bits per ${tok.level === 'char' ? 'character' : 'token'}) ` +
     `over ${r.tokens.toLocaleString('en-US')} tokens of ${positionals[1] ?? 'Brown validation'}; ` +
-    (r.adapted ? `dynamic evaluation (--adapt ${adaptLr}: the model learnt from the text as it scored it; not a static score)` : `${r.batchSize} parallel part${r.batchSize === 1 ? '' : 's'}`));
+    (r.adapted ? `dynamic evaluation (--adapt ${adaptLr}: the model learnt from the text as it scored it; not a static score)` : `${r.batchSize} parallel part${r.batchSize === 1 ? '' : 's'}`) +
+    (r.ngramWeight === undefined ? '' : `; interpolated with the ${ngram!.order}-gram model ${values.mix} (mean n-gram weight ${r.ngramWeight.toFixed(2)})`));
 }
 
 async function generate(args: string[]): Promise<void> {

@@ -37,6 +37,8 @@ export interface LanguageModel {
   forwardHidden(ids: Tensor<'int32'>, state?: LMState): { output: Tensor; state: LMState };
   /** The decoder: features (N, F) from forwardHidden → logits (N, V) (a model buffer). */
   decode(hidden: Tensor): Tensor;
+  /** Backpropagation of dL/dlogits (T·B, V) through the last forward(): gradients accumulated. */
+  backward(dlogits: Tensor): void;
   /** Mean cross-entropy of targets (T·B) under forward(ids, state), gradients accumulated; the loss and the next state. */
   lossAndBackward(ids: Tensor<'int32'>, targets: Tensor<'int32'>, state?: LMState): { loss: number; state: LMState };
   /** The empty history for `batch` streams: new tensors the caller owns. */

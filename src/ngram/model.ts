@@ -330,21 +330,49 @@ export class NgramLM {
       throw new NotADistributionError(`perplexity: smoothing '${this.smoothing}' gives scores, not probabilities, so a perplexity `
         + `would mean nothing; pass { allowUnnormalized: true } to compute exp(mean −ln score) anyway`);
     }
-    const stream = encodeData(data, this.tokenizer, 'perplexity');
-    if (stream.length === 0) throw new MnemoError('perplexity: the data hold no tokens');
+    const { logProb, lines } = this.scoreTokens(data, 'perplexity');
+    let total = 0;
+    for (let i = 0; i < logProb.length; i++) total -= logProb[i]!;
+    const nll = total / logProb.length;
+    return { ppl: Math.exp(nll), nll, tokens: logProb.length, bitsPerToken: nll / Math.LN2, lines, normalized: this.scorer.normalized };
+  }
+
+  /**
+   * Every token of `data` scored as perplexity() scores it (each line from
+   * `<s>`): ln p of each token and, with `maxProb`, the highest probability
+   * the model gives any token in that context (how sure it is there; costs a
+   * whole distribution per token). Throws as perplexity() does on a zero
+   * probability; stupid backoff gives ln of its scores.
+   */
+  tokenScores(data: NgramData, options: { maxProb?: boolean } = {}): { logProb: Float64Array; maxProb?: Float64Array } {
+    const { logProb, maxProb } = this.scoreTokens(data, 'tokenScores', options.maxProb === true);
+    return maxProb ? { logProb, maxProb } : { logProb };
+  }
+
+  private scoreTokens(data: NgramData, what: string, withMax = false): { logProb: Float64Array; maxProb?: Float64Array; lines: number } {
+    const stream = encodeData(data, this.tokenizer, what);
+    if (stream.length === 0) throw new MnemoError(`${what}: the data hold no tokens`);
     const eos = this.tokenizer.eos;
     const ctx = new Int32Array(Math.max(this.order, 1));
+    const logProb = new Float64Array(stream.length);
+    const maxProb = withMax ? new Float64Array(stream.length) : undefined, dist = withMax ? new Float64Array(this.vocab.size) : undefined;
     let K = this.startState(ctx);
-    let total = 0, lines = 0, line = 1, lineStart = 0;
+    let lines = 0, line = 1, lineStart = 0;
     for (let i = 0; i < stream.length; i++) {
       const w = stream[i]!;
       const p = this.scorer.prob(ctx, K, w);
       if (!(p > 0)) {
         const history = stream.subarray(Math.max(lineStart, i - this.order + 1), i);
-        throw this.zeroError(p, w, { ctx, K, history, atStart: i - lineStart < this.order - 1 }, 'perplexity',
+        throw this.zeroError(p, w, { ctx, K, history, atStart: i - lineStart < this.order - 1 }, what,
           ` (token ${i - lineStart + 1} of line ${line})`);
       }
-      total -= Math.log(p);
+      logProb[i] = Math.log(p);
+      if (maxProb) {
+        this.scorer.fill(ctx, K, dist!);
+        let m = 0;
+        for (let v = 0; v < dist!.length; v++) if (dist![v]! > m) m = dist![v]!;
+        maxProb[i] = m;
+      }
       if (w === eos) {
         K = this.startState(ctx);
         lines++; line++; lineStart = i + 1;
@@ -353,8 +381,7 @@ export class NgramLM {
       }
     }
     if (lineStart < stream.length) lines++;
-    const nll = total / stream.length;
-    return { ppl: Math.exp(nll), nll, tokens: stream.length, bitsPerToken: nll / Math.LN2, lines, normalized: this.scorer.normalized };
+    return maxProb ? { logProb, maxProb, lines } : { logProb, lines };
   }
 
   // -------------------------------------------------------------------------

@@ -75,6 +75,22 @@ export class CrossEntropyLoss extends Module {
   }
 
   /**
+   * −ln p(target) of each row under the last forward() (NaN for an ignored
+   * row), into `out` (length N) or a new array: the terms of the summed loss.
+   */
+  rowLosses(out?: Float64Array): Float64Array {
+    const rt = this.runtime;
+    const logits = requireForward(this.logits, 'CrossEntropyLoss');
+    const n = logits.shape[0]!;
+    if (out !== undefined && out.length !== n) throw new ShapeError(`CrossEntropyLoss.rowLosses: out must have length ${n}, got ${out.length}`);
+    const res = out ?? new Float64Array(n);
+    const targets = this.buffer('targets', [n], 'int32').data;
+    const stats = new Float64Array(rt.memory.buffer, this.buffer('rowStats', [n, 4]).offset, 2 * n); // per row: f32 max, f32 log-sum, f64 loss
+    for (let i = 0; i < n; i++) res[i] = targets[i] === this.ignoreIndex ? NaN : stats[2 * i + 1]!;
+    return res;
+  }
+
+  /**
    * dL/dlogits (N, V) = gradLoss·(softmax − onehot)/divisor (divisor: the count of
    * non-ignored targets for 'mean', 1 for 'sum'); ignored rows are zero. Written
    * to a layer buffer, or over the logits themselves with `inPlace` (saves a

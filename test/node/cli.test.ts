@@ -66,6 +66,16 @@ describe('mnemo CLI', () => {
     expect(d.stdout).toMatch(/perplexity [\d.]+ \([\d.]+ bits per token\) over 930 tokens of .*dynamic evaluation \(--adapt 0\.003/);
     expect(Number(/perplexity ([\d.]+)/.exec(d.stdout)![1])).toBeLessThan(static1); // it learns the 4 sentences further
     expect(run(['eval', model, corpus, '--adapt', '0.003', '--batch', '4']).stderr).toMatch(/--adapt scores with --batch 1/);
+    // --mix: interpolated with an n-gram model of the same text, which knows the 4 sentences by heart.
+    const ngram = join(dir, 'ng.mnemo');
+    expect(run(['train', corpus, '--model', 'ngram', '--order', '4', '--out', ngram]).status).toBe(0);
+    const x = run(['eval', model, corpus, '--batch', '1', '--mix', ngram]);
+    expect(x.status, x.stderr).toBe(0);
+    expect(x.stdout).toMatch(/1 parallel part; interpolated with the 4-gram model .*ng\.mnemo \(mean n-gram weight 0\.\d\d\)/);
+    expect(Number(/perplexity ([\d.]+)/.exec(x.stdout)![1])).toBeLessThan(static1);
+    expect(run(['eval', model, corpus, '--mix', model]).stderr).toMatch(/--mix: .*m\.safetensors is a neural model; give an n-gram model/);
+    expect(run(['eval', ngram, corpus, '--mix', ngram]).stderr).toMatch(/--mix interpolates a neural model with an n-gram model: give the neural model first/);
+    expect(run(['eval', model, corpus, '--mix', join(dir, 'none')]).stderr).toMatch(/--mix: no such n-gram model file/);
     // --from: the model's weights, configuration and vocabulary; with a negligible rate, its perplexity is the model's.
     const from = join(dir, 'from.safetensors');
     const f = run(['train', corpus, '--from', model, '--epochs', '1', '--lr', '1e-9', '--dropout', '0.3', '--out', from, '--quiet']);

@@ -472,6 +472,68 @@ describe('perplexity', () => {
     }
   });
 
+  it('mix: interpolation with an n-gram model, its weights learnt as the text is scored', async () => {
+    const rt = await mnemo.init();
+    const text = 'abcab\nbca\nabcabc\ncab\nba\n'.repeat(6);
+    const tok = mnemo.CharTokenizer.fit(text);
+    const s = tok.encode(text), N = s.length, V = tok.vocab.size;
+    const m = model(rt, { vocabSize: V, numLayers: 1 });
+    randomize(m, 31, 0.3);
+    const w = weights(m);
+    const ngram = mnemo.NgramLM.train(text.slice(0, 30), { order: 3, tokenizer: tok }); // has seen part of the text
+    const { logProb, maxProb } = ngram.tokenScores(s, { maxProb: true });
+    // maxProb: the highest probability of the n-gram's distribution in each token's context (its history restarts after '\n').
+    for (const i of [0, 1, 5, 6, 17, N - 1]) {
+      expect(Math.abs(maxProb![i]! - Math.max(...ngram.distribution(s.subarray(0, i)))), `position ${i}`).toBeLessThan(1e-12);
+      expect(Math.abs(logProb[i]! - Math.log(ngram.prob(s.subarray(0, i), s[i]!))), `position ${i}`).toBeLessThan(1e-12);
+    }
+    // The rule of the file comment, written out: one weight per quarter of maxProb, from 0.25, 2 % of the way to the posterior.
+    const mixed = (modelLogProb: number[]) => {
+      const lambda = [0.25, 0.25, 0.25, 0.25];
+      let total = 0, sum = 0;
+      modelLogProb.forEach((lp, i) => {
+        const q = Math.min(3, Math.floor(maxProb![i]! * 4)), l = lambda[q]!;
+        const pn = Math.exp(logProb[i]!), p = (1 - l) * Math.exp(lp) + l * pn;
+        total -= Math.log(p); sum += l;
+        lambda[q] = Math.min(0.999, Math.max(0.001, l + 0.02 * (l * pn / p - l)));
+      });
+      return { nll: total / N, weight: sum / N };
+    };
+    const mix = { ngram, tokenizer: tok };
+    const staticLp = referenceLogProbs(m.config, w, [tok.eos, ...Array.from(s.subarray(0, -1))], Array.from(s));
+    const want = mixed(staticLp);
+    const one = mnemo.perplexity(m, s, { startToken: tok.eos, batchSize: 1, mix });
+    expect(Math.abs(one.nll - want.nll)).toBeLessThan(2e-6);
+    expect(Math.abs(one.ngramWeight! - want.weight)).toBeLessThan(1e-6);
+    expect(one.nll).toBeLessThan(-staticLp.reduce((a, b) => a + b, 0) / N); // the n-gram knows the text, the random model does not
+    // Parts side by side: each token's model probability comes from its own part, in stream order.
+    const four = mnemo.perplexity(m, s, { startToken: tok.eos, batchSize: 4, mix });
+    expect(four.partStarts.length).toBe(4);
+    const partLp = four.partStarts.flatMap((a, k) => {
+      const b = four.partStarts[k + 1] ?? N, targets = Array.from(s.subarray(a, b));
+      return referenceLogProbs(m.config, w, [tok.eos, ...targets.slice(0, -1)], targets);
+    });
+    expect(Math.abs(four.nll - mixed(partLp).nll)).toBeLessThan(2e-6);
+    // With adapt and one window holding the whole stream nothing is learnt before it is scored: the static mixture.
+    const adapted = mnemo.perplexity(m, s, { startToken: tok.eos, adapt: { lr: 0.01 }, seqLen: N, mix });
+    expect(adapted.adapted).toBe(true);
+    expect(Math.abs(adapted.nll - want.nll)).toBeLessThan(2e-6);
+    // Without mix nothing changes, and there is no weight to report.
+    expect(mnemo.perplexity(m, s, { startToken: tok.eos, batchSize: 1 }).ngramWeight).toBeUndefined();
+
+    // Another vocabulary, another level, no tokenizer: named errors.
+    const other = mnemo.CharTokenizer.fit('cba\n');
+    const swapped = mnemo.NgramLM.train('cba\n', { order: 2, tokenizer: other });
+    expect(other.vocab.size).toBe(V);
+    expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram: swapped, tokenizer: tok } }))
+      .toThrow(/the n-gram model's vocabulary differs from the model's at id 0 \("\\n" vs "a"\)/);
+    const words = mnemo.NgramLM.train('a b\n', { order: 2 });
+    expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram: words, tokenizer: tok } })).toThrow(/the n-gram model is word-level and the model char-level/);
+    expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram } as never })).toThrow(/mix\.tokenizer must be the Tokenizer that made the stream/);
+    expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram: {}, tokenizer: tok } as never })).toThrow(/mix\.ngram must be an NgramLM/);
+    m.dispose();
+  });
+
   it('cutStream: even cuts moved to the nearest sentence start, kept when there is none', () => {
     // Sentence end (0) at index 6: the cut after it (7) is within a quarter part of the even cut 8.
     const s = Int32Array.from([5, 5, 5, 5, 5, 5, 0, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
