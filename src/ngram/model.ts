@@ -340,8 +340,9 @@ export class NgramLM {
   /**
    * Every token of `data` scored as perplexity() scores it (each line from
    * `<s>`): ln p of each token and, with `maxProb`, the highest probability
-   * the model gives any token in that context (how sure it is there; costs a
-   * whole distribution per token). Throws as perplexity() does on a zero
+   * the model gives any token in that context (how sure it is there; for kn
+   * it costs the words seen after the context, for the other methods a whole
+   * distribution per token). Throws as perplexity() does on a zero
    * probability; stupid backoff gives ln of its scores.
    */
   tokenScores(data: NgramData, options: { maxProb?: boolean } = {}): { logProb: Float64Array; maxProb?: Float64Array } {
@@ -367,7 +368,9 @@ export class NgramLM {
           ` (token ${i - lineStart + 1} of line ${line})`);
       }
       logProb[i] = Math.log(p);
-      if (maxProb) {
+      if (maxProb && this.scorer.maxProb) {
+        maxProb[i] = this.scorer.maxProb(ctx, K);
+      } else if (maxProb) {
         this.scorer.fill(ctx, K, dist!);
         let m = 0;
         for (let v = 0; v < dist!.length; v++) if (dist![v]! > m) m = dist![v]!;

@@ -64,6 +64,8 @@ export interface Scorer {
   prob(ctx: Int32Array, K: number, w: number): number;
   /** out[w] = p(w | ctx[0..K]) for every w < V. */
   fill(ctx: Int32Array, K: number, out: Float64Array): void;
+  /** max_w p(w | ctx[0..K]) when the method has a faster way than fill(). */
+  maxProb?(ctx: Int32Array, K: number): number;
   /** The exact backoff form (kn, katz, arpa), or null when the method has none. */
   backoff(): BackoffTables | null;
   /** Bytes of the tables the method adds to the trie. */
@@ -342,6 +344,13 @@ export class KneserNeyScorer implements Scorer {
   private readonly scale: Float64Array[];
   /** γ(h) per context (1 for a context without children), orders 0..N−1. */
   private readonly gamma: Float64Array[];
+  /** fill()'s vector after order 0, made on first use. */
+  private base: Float64Array | null = null;
+  /** maxProb()'s scratch: the words by decreasing base, the sparse part u, its marks and touched words. */
+  private byBase: Int32Array | null = null;
+  private u: Float64Array | null = null;
+  private mark: Uint8Array | null = null;
+  private readonly touched: number[] = [];
 
   /** `given`: discounts per order 1..N ([D1, D2, D3+]) instead of the count-of-counts estimates. */
   constructor(private readonly trie: NgramTrie, given?: readonly (readonly number[])[]) {
@@ -392,18 +401,87 @@ export class KneserNeyScorer implements Scorer {
   }
 
   fill(ctx: Int32Array, K: number, out: Float64Array): void {
-    out.fill(1 / this.trie.vocabSize);
-    for (let k = 0; k <= K; k++) {
+    // Order 0 (the root, ctx[0] = 0 always) gives the same vector for every context: computed once.
+    if (this.base === null) {
+      const base = new Float64Array(out.length).fill(1 / this.trie.vocabSize);
+      this.addOrder(0, 0, base);
+      this.base = base;
+    }
+    out.set(this.base);
+    for (let k = 1; k <= K; k++) {
+      const h = ctx[k]!;
+      if (h < 0) break;
+      this.addOrder(k, h, out);
+    }
+  }
+
+  /**
+   * max_w p(w | ctx[0..K]) without the whole distribution. After the root,
+   * p(w) = G·base(w) + F·u(w): G and F are products of the γ's so far (F
+   * restarted when it would underflow), and u is non-zero only on the words
+   * seen after the 1-token context (the words seen after every longer context
+   * are among them). So it costs the number of children along the context,
+   * not V per order as fill() does.
+   */
+  maxProb(ctx: Int32Array, K: number): number {
+    const V = this.trie.vocabSize;
+    if (this.base === null) this.fill(ctx, 0, new Float64Array(V));
+    const base = this.base!;
+    if (this.byBase === null) this.byBase = Int32Array.from(base.keys()).sort((a, b) => base[b]! - base[a]! || a - b);
+    this.u ??= new Float64Array(V);
+    this.mark ??= new Uint8Array(V);
+    const u = this.u, mark = this.mark, touched = this.touched;
+    let G = 1, F = 1;
+    for (let k = 1; k <= K; k++) {
       const h = ctx[k]!;
       if (h < 0) break;
       const s = this.scale[k]![h]!;
       if (s === 0) continue;
       const g = this.gamma[k]![h]!, c = this.counts[k + 1]!, D = this.discounts[k + 1]!;
-      for (let w = 0; w < out.length; w++) out[w]! *= g;
-      forChildren(this.trie, k, h, (e, w) => {
+      G *= g;
+      F *= g;
+      if (!(F > 1e-200)) { // fold F into u (F = 0: what was there is gone)
+        for (const w of touched) u[w]! *= F;
+        F = 1;
+      }
+      const first = this.trie.first[k]!, words = this.trie.words[k + 1]!;
+      for (let e = first[h]!, end = first[h + 1]!; e < end; e++) {
         const x = c[e]!;
-        if (x > 0) out[w]! += (x - D[x < 3 ? x : 3]!) * s;
-      });
+        if (x <= 0) continue;
+        const w = words[e]!;
+        if (mark[w] === 0) { mark[w] = 1; touched.push(w); }
+        u[w]! += ((x - D[x < 3 ? x : 3]!) * s) / F;
+      }
+    }
+    let m = 0;
+    for (const w of touched) {
+      const p = G * base[w]! + F * u[w]!;
+      if (p > m) m = p;
+      u[w] = 0;
+    }
+    for (let i = 0; i < V; i++) { // the unseen-after-the-context word of the largest base: the rest are below it
+      const w = this.byBase[i]!;
+      if (mark[w] === 0) { if (G * base[w]! > m) m = G * base[w]!; break; }
+    }
+    for (const w of touched) mark[w] = 0;
+    touched.length = 0;
+    return m;
+  }
+
+  /** out = γ(h)·out + the discounted counts of h's children (h: a context of order k). */
+  private addOrder(k: number, h: number, out: Float64Array): void {
+    const s = this.scale[k]![h]!;
+    if (s === 0) return;
+    const g = this.gamma[k]![h]!, c = this.counts[k + 1]!, D = this.discounts[k + 1]!;
+    for (let w = 0; w < out.length; w++) out[w]! *= g;
+    if (k === 0) {
+      for (let w = 0; w < out.length; w++) { const x = c[w]!; if (x > 0) out[w]! += (x - D[x < 3 ? x : 3]!) * s; }
+      return;
+    }
+    const first = this.trie.first[k]!, words = this.trie.words[k + 1]!;
+    for (let e = first[h]!, end = first[h + 1]!; e < end; e++) {
+      const x = c[e]!;
+      if (x > 0) out[words[e]!]! += (x - D[x < 3 ? x : 3]!) * s;
     }
   }
 

@@ -244,19 +244,23 @@ describe('NgramLM: normalisation', () => {
   }
 
   it('tokenScores: the terms of perplexity(), and the largest probability of each context', () => {
-    const lm = NgramLM.train(text, { tokenizer: tok, order: 3, smoothing: 'kn' });
-    const valid = randomCorpus(2, 20, 25);
-    const ids = tok.encode(valid);
-    const { logProb, maxProb } = lm.tokenScores(ids, { maxProb: true });
-    expect(-logProb.reduce((a, b) => a + b, 0) / ids.length).toBeCloseTo(lm.perplexity(ids).nll, 12);
-    let start = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const dist = lm.distribution(ids.subarray(start, i));
-      expect(Math.abs(maxProb![i]! - Math.max(...dist))).toBeLessThan(1e-12);
-      expect(maxProb![i]!).toBeGreaterThanOrEqual(Math.exp(logProb[i]!) - 1e-12);
-      if (ids[i] === tok.eos) start = i + 1;
+    const kn = NgramLM.train(text, { tokenizer: tok, order: 3, smoothing: 'kn' });
+    // kn has its own maxProb (sparse); katz takes the whole distribution; discounts 0 at order 2 make
+    // those γ 0 (scored on training lines, where no probability is 0 then).
+    const zeroD = kn.withSmoothing('kn', { discounts: [[0.5, 1, 1.5], [0, 0, 0], [0.5, 1, 1.5]] });
+    for (const lm of [kn, kn.withSmoothing('katz'), zeroD]) {
+      const ids = tok.encode(lm === zeroD ? text.split('\n').slice(0, 20).join('\n') + '\n' : randomCorpus(2, 20, 25));
+      const { logProb, maxProb } = lm.tokenScores(ids, { maxProb: true });
+      expect(-logProb.reduce((a, b) => a + b, 0) / ids.length).toBeCloseTo(lm.perplexity(ids).nll, 12);
+      let start = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const dist = lm.distribution(ids.subarray(start, i));
+        expect(Math.abs(maxProb![i]! - Math.max(...dist))).toBeLessThan(1e-12);
+        expect(maxProb![i]!).toBeGreaterThanOrEqual(Math.exp(logProb[i]!) - 1e-12);
+        if (ids[i] === tok.eos) start = i + 1;
+      }
+      expect(lm.tokenScores(ids).maxProb).toBeUndefined();
     }
-    expect(lm.tokenScores(ids).maxProb).toBeUndefined();
   });
 
   it('stupid backoff is flagged: scores do not sum to 1, perplexity refuses unless allowed', () => {
