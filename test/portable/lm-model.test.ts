@@ -530,6 +530,8 @@ describe('perplexity', () => {
     const words = mnemo.NgramLM.train('a b\n', { order: 2 });
     expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram: words, tokenizer: tok } })).toThrow(/the n-gram model is word-level and the model char-level/);
     expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram } as never })).toThrow(/mix\.tokenizer must be the Tokenizer that made the stream/);
+    expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram: ngram.withSmoothing('stupid'), tokenizer: tok } }))
+      .toThrow(/mix\.ngram uses smoothing 'stupid', which gives scores, not probabilities/);
     expect(() => mnemo.perplexity(m, s, { startToken: tok.eos, mix: { ngram: {}, tokenizer: tok } as never })).toThrow(/mix\.ngram must be an NgramLM/);
     m.dispose();
   });
