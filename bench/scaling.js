@@ -91,7 +91,7 @@ export function print(rows, ctx) {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r).slice(3)))];
   const out = [`SCALING — training tokens/s (forward + backward + clip + Adam), V=${BASE.V}, E=${BASE.E}, T=${BASE.T}, ` +
     `one layer; mnemo relaxed build; best step of ${ctx.meta.quick ? SLICE.quick : SLICE.full} s per case.`];
-  if (ctx.meta.torch) out.push(`PyTorch ${ctx.meta.torch.version} (${ctx.meta.torch.python}).`);
+  if (ctx.meta.torch) out.push(`PyTorch ${ctx.meta.torch.version} (${ctx.meta.torch.python}); on more than one core, the fastest of three splits between torch's threads and its BLAS's (bench/pytorch.js).`);
   if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
   const ratio = (a, b) => (a && b ? (a / b).toFixed(2) + 'x' : '—');
   const body = rows.map((r) => [r.cell, r.H, r.B, ...cols.map((k) => (r[k] === undefined ? '—' : r[k].toFixed(0))),

@@ -60,6 +60,9 @@ const threadsOf = (impl) => (impl === MT_IMPL || impl === `pytorch-${THREADS}t` 
 /** Seconds of PyTorch steps timed per case (after 2 warm-up steps). */
 const TORCH_SECONDS = { full: 6, quick: 0.5 };
 
+/** 'torch 2 / BLAS 2 4,101, torch 1 / BLAS 2 16,922, …': every split's figure of a PyTorch result. */
+const splitsText = (splits, key) => splits.map((x) => `${x.split} ${key === 'msPerToken' ? x[key].toFixed(3) + ' ms' : Math.round(x[key]).toLocaleString('en-US')}`).join(', ');
+
 /** PyTorch rows for `tasks` (one per TORCH_IMPLS entry), or [] with ctx.meta.torchNote set. */
 function torchRows(ctx, task) {
   const t = findTorch();
@@ -347,7 +350,7 @@ export const train = {
           impl: r.impl, config: c.config, cell: c.cell.name, tokensPerSec: r.tokensPerSec, msPerStep: r.msPerStep,
           medianMsPerStep: r.medianMsPerStep, samples: r.samples, fromWarmup: false, warmupMs: NaN,
           gflops: flops / (r.msPerStep / 1e3) / 1e9, loss1: null, loss2: null,
-          V: cfg.V, E: cfg.E, H: cfg.H, T: cfg.T, B: cfg.B, layers: cfg.L,
+          V: cfg.V, E: cfg.E, H: cfg.H, T: cfg.T, B: cfg.B, layers: cfg.L, split: r.split, splits: r.splits,
         });
       }
       const tps = (i) => rows.find((r) => r.impl === i && r.config === c.config && r.cell === c.cell.name)?.tokensPerSec;
@@ -396,6 +399,7 @@ export const train = {
         if (mt && one) notes.push(`${config} ${cell}: mnemo-relaxed ${THREADS} threads / 1 thread = ${(mt.tokensPerSec / one.tokensPerSec).toFixed(2)}x`);
         const pt = ref(`pytorch-${THREADS}t`), p1 = ref('pytorch-1t');
         if (pt && p1) notes.push(`${config} ${cell}: pytorch ${THREADS} threads / 1 thread = ${(pt.tokensPerSec / p1.tokensPerSec).toFixed(2)}x`);
+        if (pt?.splits?.length > 1) notes.push(`${config} ${cell}: pytorch-${THREADS}t is ${pt.split}, the fastest of ${splitsText(pt.splits, 'tokensPerSec')}`);
         // Loss agreement: same weights and windows, so the first two losses must agree.
         const base = ref('mnemo-simd') ?? rr[0];
         for (const k of ['loss1', 'loss2']) {
@@ -417,7 +421,8 @@ export const train = {
     }
     out.push('(GFLOP/s counts the GEMMs only: 3 × forward flops per step.)');
     if (ctx.meta.torch) out.push(`PyTorch ${ctx.meta.torch.version} (${ctx.meta.torch.python}, bench/pytorch_bench.py): the same configs ` +
-      `and step (random init and windows; its own process, run right after each case), best step of ${TORCH_SECONDS[ctx.meta.quick ? 'quick' : 'full']} s.`);
+      `and step (random init and windows; its own process, run right after each case), best step of ${TORCH_SECONDS[ctx.meta.quick ? 'quick' : 'full']} s; ` +
+      `on more than one core, the fastest of three splits between torch's threads and its BLAS's (bench/pytorch.js).`);
     if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
     for (const ph of ctx.meta.trainPhases ?? []) {
       out.push('', `== where mnemo's time goes: ${ph.label} step, ${tp.phaseSteps} instrumented steps per build ` +
@@ -539,7 +544,7 @@ export const infer = {
       rows.push({
         impl: r.impl, config: 'word', cell: 'lstm', msPerToken: r.msPerToken, meanMsPerToken: r.medianMsPerToken,
         samples: r.samples, tokensPerSec: 1e3 / r.msPerToken, gflops: flops / (r.msPerToken / 1e3) / 1e9,
-        weightGBps: weightBytes / (r.msPerToken / 1e3) / 1e9, maxAbsLogpDiff: NaN, V: cfg.V, E: cfg.E, H: cfg.H,
+        weightGBps: weightBytes / (r.msPerToken / 1e3) / 1e9, maxAbsLogpDiff: NaN, V: cfg.V, E: cfg.E, H: cfg.H, split: r.split, splits: r.splits,
       });
     }
     ctx.log(`  ${label}: ${rows.map((r) => `${r.impl} ${r.msPerToken.toFixed(3)}`).join(', ')} ms/token`);
@@ -562,6 +567,7 @@ export const infer = {
       Number.isNaN(r.maxAbsLogpDiff) ? '—' : r.maxAbsLogpDiff.toExponential(1)]);
     out.push(table(['impl', 'threads', 'ms/token', 'mean/median ms', 'tokens/s', 'vs pytorch (same threads)', 'weights GB/s', 'vs tfjs-wasm', 'vs tfjs-cpu', 'max |Δlogp|'], body));
     if (ctx.meta.torch) out.push(`PyTorch ${ctx.meta.torch.version}: no_grad, eval, best of ${TORCH_SECONDS[ctx.meta.quick ? 'quick' : 'full']} s (median in the mean/median column).`);
+    for (const r of rows) if (r.splits?.length > 1) out.push(`${r.impl} is ${r.split}, the fastest of ${splitsText(r.splits, 'msPerToken')}.`);
     if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
     out.push('(weights GB/s: the 12.3 MB of LSTM + decoder weights read once per token / time; max |Δlogp|: against mnemo-simd over 6 tokens.)');
     const notes = [];
