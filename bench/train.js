@@ -32,6 +32,7 @@
 import { init } from '../dist/src/node.js';
 import { loadMnemoRuntimes, measureInterleaved, MT_IMPL, randomFloats, table, THREADS } from './harness.js';
 import { findTorch, runTorch } from './pytorch.js';
+import { brainTrain, findBrain } from './brainjs.js';
 import { PHASES, mnemoPredictor, mnemoTrainer } from './mnemo-models.js';
 import { tfjsPredictor, tfjsTrainer } from './tfjs-models.js';
 import { loadTfjsBoth, useBackend } from './tfjs.js';
@@ -56,6 +57,31 @@ export const INFER_IMPLS = [...MNEMO_IMPLS, 'tfjs-wasm', 'tfjs-cpu'];
 
 /** Threads of an implementation's row. */
 const threadsOf = (impl) => (impl === MT_IMPL || impl === `pytorch-${THREADS}t` ? THREADS : 1);
+
+/** Seconds of brain.js strings timed per char case (after one warm-up string). */
+const BRAIN_SECONDS = { full: 4, quick: 0.3 };
+
+/**
+ * brain.js's row for a char case (bench/brainjs.js: batch 1, no carried state,
+ * its own update; see there), or null with ctx.meta.brainNote set when the
+ * package is not installed (it is not a dependency: npm install --no-save brain.js@2.0.0-beta.24).
+ */
+function brainRow(ctx, c, cfg) {
+  const b = findBrain();
+  if (!b.brain) {
+    ctx.meta.brainNote = `${b.note} (npm install --no-save brain.js@2.0.0-beta.24 adds its char rows)`;
+    return null;
+  }
+  ctx.meta.brain = { version: b.version };
+  const r = brainTrain({ cell: cfg.cell, L: cfg.L, H: cfg.H, T: cfg.T }, ctx.meta.quick ? BRAIN_SECONDS.quick : BRAIN_SECONDS.full);
+  const flops = 3 * forwardFlops({ ...cfg, E: r.vocabSize, V: r.vocabSize }, cfg.T);
+  return {
+    impl: 'brain.js', config: c.config, cell: c.cell.name, tokensPerSec: r.tokensPerSec, msPerStep: r.msPerStep,
+    medianMsPerStep: r.medianMsPerStep, samples: r.samples, fromWarmup: false, warmupMs: NaN,
+    gflops: flops / (r.msPerStep / 1e3) / 1e9, loss1: null, loss2: null,
+    V: r.vocabSize, E: r.vocabSize, H: cfg.H, T: cfg.T, B: 1, layers: cfg.L,
+  };
+}
 
 /** Seconds of PyTorch steps timed per case (after 2 warm-up steps). */
 const TORCH_SECONDS = { full: 6, quick: 0.5 };
@@ -353,8 +379,12 @@ export const train = {
           V: cfg.V, E: cfg.E, H: cfg.H, T: cfg.T, B: cfg.B, layers: cfg.L, split: r.split, splits: r.splits,
         });
       }
+      if (c.config === 'char') {
+        const b = brainRow(ctx, c, cfg);
+        if (b) rows.push(b);
+      }
       const tps = (i) => rows.find((r) => r.impl === i && r.config === c.config && r.cell === c.cell.name)?.tokensPerSec;
-      ctx.log(`  train ${c.label}: ${[...TRAIN_IMPLS, ...TORCH_IMPLS].map((i) => `${i} ${tps(i)?.toFixed(0)}`).join(', ')} tokens/s ` +
+      ctx.log(`  train ${c.label}: ${[...TRAIN_IMPLS, ...TORCH_IMPLS, ...(c.config === 'char' && ctx.meta.brain ? ['brain.js'] : [])].map((i) => `${i} ${tps(i)?.toFixed(0)}`).join(', ')} tokens/s ` +
         `(${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
       if (c.config === 'word' && c.cell.name === 'lstm') {
         for (const impl of MNEMO_IMPLS) {
@@ -393,7 +423,7 @@ export const train = {
           const ratio = (i) => (ref(i) && r.impl.startsWith('mnemo') ? (r.tokensPerSec / ref(i).tokensPerSec).toFixed(2) + 'x' : '—');
           const torch = `pytorch-${threadsOf(r.impl)}t`;
           body.push([cell, r.impl, threadsOf(r.impl), r.tokensPerSec.toFixed(r.tokensPerSec < 100 ? 1 : 0), r.msPerStep.toFixed(0),
-            `${r.samples}${r.fromWarmup ? '*' : ''}`, r.gflops.toFixed(2), ratio(torch), ratio('tfjs-wasm'), ratio('tfjs-wasm-xT'), ratio('tfjs-cpu')]);
+            `${r.samples}${r.fromWarmup ? '*' : ''}`, r.gflops.toFixed(2), ratio(torch), ratio('tfjs-wasm'), ratio('tfjs-wasm-xT'), ratio('tfjs-cpu'), ratio('brain.js')]);
         }
         const mt = ref(MT_IMPL), one = ref('mnemo-relaxed');
         if (mt && one) notes.push(`${config} ${cell}: mnemo-relaxed ${THREADS} threads / 1 thread = ${(mt.tokensPerSec / one.tokensPerSec).toFixed(2)}x`);
@@ -412,7 +442,7 @@ export const train = {
           if (worst > 1e-4) notes.push(`${config} ${cell}: step-${k.slice(-1)} loss of ${who} differs from ${base.impl} by ${worst.toExponential(1)} (relative)`);
         }
       }
-      out.push(table(['cell', 'impl', 'threads', 'tokens/s', 'ms/step', 'n', 'GFLOP/s', 'vs pytorch (same threads)', 'vs tfjs-wasm', 'vs tfjs-wasm-xT', 'vs tfjs-cpu'], body));
+      out.push(table(['cell', 'impl', 'threads', 'tokens/s', 'ms/step', 'n', 'GFLOP/s', 'vs pytorch (same threads)', 'vs tfjs-wasm', 'vs tfjs-wasm-xT', 'vs tfjs-cpu', 'vs brain.js'], body));
       out.push('loss of steps 1 and 2 (same weights, same windows): ' + [...new Set(cr.map((r) => r.cell))].map((cell) => {
         const rr = cr.filter((r) => r.cell === cell);
         const fmt = (k) => [...new Set(rr.filter((r) => r[k] !== null).map((r) => r[k].toFixed(5)))].join('/');
@@ -424,6 +454,10 @@ export const train = {
       `and step (random init and windows; its own process, run right after each case), best step of ${TORCH_SECONDS[ctx.meta.quick ? 'quick' : 'full']} s; ` +
       `on more than one core, the fastest of three splits between torch's threads and its BLAS's (bench/pytorch.js).`);
     if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
+    if (ctx.meta.brain) out.push(`brain.js ${ctx.meta.brain.version} (char rows only; bench/brainjs.js): brain.recurrent.LSTM / GRU with the same hidden ` +
+      'layers, T = 64, best of 4 s. Not the same step: batch 1 (B column), no carried state, a V × V input matrix instead of V × E, ' +
+      'RMSProp with element-wise clipping instead of Adam with global-norm clipping; tokens/s = characters learnt per second.');
+    if (ctx.meta.brainNote) out.push(ctx.meta.brainNote);
     for (const ph of ctx.meta.trainPhases ?? []) {
       out.push('', `== where mnemo's time goes: ${ph.label} step, ${tp.phaseSteps} instrumented steps per build ` +
         '(performance.now() between the phases of real steps); share = best of the phase / sum of the phase bests; ' +
