@@ -455,7 +455,7 @@ export const train = {
       `on more than one core, the fastest of three splits between torch's threads and its BLAS's (bench/pytorch.js).`);
     if (ctx.meta.torchNote) out.push(ctx.meta.torchNote);
     if (ctx.meta.brain) out.push(`brain.js ${ctx.meta.brain.version} (char rows only; bench/brainjs.js): brain.recurrent.LSTM / GRU with the same hidden ` +
-      'layers, T = 64, best of 4 s. Not the same step: batch 1 (B column), no carried state, a V × V input matrix instead of V × E, ' +
+      'layers, T = 64, best of 4 s. Not the same step: batch 1, no carried state, a V × V input matrix instead of V × E, ' +
       'RMSProp with element-wise clipping instead of Adam with global-norm clipping; tokens/s = characters learnt per second.');
     if (ctx.meta.brainNote) out.push(ctx.meta.brainNote);
     for (const ph of ctx.meta.trainPhases ?? []) {
