@@ -154,7 +154,7 @@ function duration(s: number): string {
 function progressLine(p: TrainProgress, budgetLeft: number): string {
   const width = 24, done = Math.round((p.step / Math.max(1, p.steps)) * width);
   const bar = '█'.repeat(done) + '░'.repeat(width - done);
-  const eta = Math.min(p.etaSeconds, budgetLeft);
+  const eta = Math.max(0, Math.min(p.etaSeconds, budgetLeft)); // past the budget: the window in flight ends now
   return `epoch ${p.epoch}/${p.epochs} ${bar} ${String(Math.round(100 * p.step / Math.max(1, p.steps))).padStart(3)}%  ` +
     `${Math.round(p.tokensPerSec).toLocaleString('en-US')} tok/s  loss ${p.loss.toFixed(3)}  ppl ${p.ppl.toFixed(1)}  ` +
     `lr ${p.lr.toExponential(1)}  ETA ${duration(eta)}`;
