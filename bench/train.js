@@ -14,6 +14,8 @@
  *     tfjs-wasm-xT  the same, but every matMul's gradient transposes its operand
  *                   explicitly first (tfjs-wasm's transposed matMul is ~15× slower)
  *     tfjs-cpu      tfjs-core ops on the cpu (plain JavaScript) backend, stock gradients
+ *     pytorch-1t, pytorch-Nt  PyTorch in its own process (bench/pytorch.js), when installed
+ *     brain.js      char rows only, when installed: its own recurrent API (bench/brainjs.js)
  *   (bench/tfjs-models.js: layers written with ops, the window's input projection
  *   hoisted out of the time loop, clipping written out, tf.train.adam.)
  *   Timing: interleaved rounds; in each round mnemo runs steps for a time slice
